@@ -1,0 +1,109 @@
+/**
+ * Messages, fragmentation and reassembly (RFC 6455 §5.4, §5.6).
+ *
+ * Rules for this file: every rule about which data frame may follow which lives here.
+ * The machine steps on each data frame's header (so a broken sequence fails before its
+ * payload arrives) and on the frame's end (so a final frame delivers its message). Payload
+ * bytes never enter the machine: the protocol core appends them to the message in progress.
+ */
+import { setup } from 'xstate';
+import type { ProtocolEvent } from './protocol-events.js';
+
+type MessageKind = 'Text' | 'Binary';
+
+/**
+ * The states of a message in progress, the same for text and binary: the current frame is the
+ * final one, or a fragment with more to come, or the message waits between fragments.
+ */
+function messageInProgress(kind: MessageKind) {
+  return {
+    // Entered only through its child states; `initial` is required by XState for compound states.
+    initial: 'finalFrame',
+    states: {
+      /** Reading the frame with FIN set: at its end the message is complete. */
+      finalFrame: {
+        on: { FRAME_END: { target: '#message.awaitingMessage', actions: `deliver${kind}Message` as const } },
+      },
+      /** Reading a frame with FIN clear: "followed by zero or more frames with ... opcode 0". */
+      fragment: {
+        on: { FRAME_END: { target: 'awaitingContinuation' } },
+      },
+      /** Between fragments. §5.4: "Control frames MAY be injected in the middle of a fragmented message." */
+      awaitingContinuation: {
+        on: {
+          CONTINUATION_FRAME: [
+            { guard: 'isFinalFrame', target: 'finalFrame' },
+            { target: 'fragment' },
+          ],
+          // §5.4: "The fragments of one message MUST NOT be interleaved between the
+          // fragments of another message unless an extension has been negotiated".
+          TEXT_FRAME: {
+            target: '#message.failed',
+            actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_EXPECTED_CONTINUATION', closeCode: 1002 } },
+          },
+          BINARY_FRAME: {
+            target: '#message.failed',
+            actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_EXPECTED_CONTINUATION', closeCode: 1002 } },
+          },
+          CONTROL_FRAME: {},
+        },
+      },
+    },
+  } as const;
+}
+
+export const messageMachine = setup({
+  types: {
+    events: {} as ProtocolEvent,
+  },
+  guards: {
+    /** §5.2: "FIN: 1 bit. Indicates that this is the final fragment in a message." */
+    isFinalFrame: ({ event }) =>
+      (event.type === 'TEXT_FRAME' || event.type === 'BINARY_FRAME' || event.type === 'CONTINUATION_FRAME') &&
+      event.fin,
+  },
+  actions: {
+    // Effects. The machine names them; the protocol core carries them out from the action
+    // list that each transition returns. An actor running this machine performs no I/O.
+    /** Start collecting a text message: its bytes are checked as UTF-8 as they arrive (§8.1). */
+    beginTextMessage: () => {},
+    /** Start collecting a binary message. */
+    beginBinaryMessage: () => {},
+    /** Hand the complete text message to the application. */
+    deliverTextMessage: () => {},
+    /** Hand the complete binary message to the application. */
+    deliverBinaryMessage: () => {},
+    /** The frame sequence breaks §5.4: fail the connection (§7.1.7) with the given code. */
+    reportProtocolError: (_, _params: { code: string; closeCode: number }) => {},
+  },
+}).createMachine({
+  id: 'message',
+  initial: 'awaitingMessage',
+  states: {
+    /** No message in progress: the next data frame must start one. */
+    awaitingMessage: {
+      on: {
+        TEXT_FRAME: [
+          { guard: 'isFinalFrame', target: 'text.finalFrame', actions: 'beginTextMessage' },
+          { target: 'text.fragment', actions: 'beginTextMessage' },
+        ],
+        BINARY_FRAME: [
+          { guard: 'isFinalFrame', target: 'binary.finalFrame', actions: 'beginBinaryMessage' },
+          { target: 'binary.fragment', actions: 'beginBinaryMessage' },
+        ],
+        // §5.4: a continuation frame continues a message; with none in progress there is nothing to continue.
+        CONTINUATION_FRAME: {
+          target: 'failed',
+          actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_UNEXPECTED_CONTINUATION', closeCode: 1002 } },
+        },
+        CONTROL_FRAME: {},
+      },
+    },
+    /** A text message (opcode 0x1) is in progress. */
+    text: messageInProgress('Text'),
+    /** A binary message (opcode 0x2) is in progress. */
+    binary: messageInProgress('Binary'),
+    /** The frame sequence was invalid; no further frame is read. */
+    failed: { type: 'final' },
+  },
+});

@@ -1,0 +1,190 @@
+/**
+ * A machine compiled into a transition table, so that the hot path steps a connection with an
+ * array lookup instead of XState's interpreter, while the XState definition stays the single
+ * source of truth.
+ *
+ * How the table is made: for every reachable state, every event type the machine knows, and
+ * every combination of outcomes of the guards that event type's transitions name, XState's
+ * own pure `transition()` is asked where the machine goes and which actions it runs (the
+ * guards are forced to those outcomes with `machine.provide`). At run time the same guard
+ * functions are evaluated on the real event to pick the column. test/compiled-machine.test.ts
+ * checks table and XState agree on random event sequences.
+ *
+ * Rules for machines compiled here: a flat or nested (not parallel) state tree; guards that
+ * read only the event (not context), combined at most with `not`; actions named in `setup`
+ * with static params; no `always`, `after` or `invoke`.
+ */
+import { initialTransition, transition, type AnyStateMachine, type AnyMachineSnapshot } from 'xstate';
+
+export interface CompiledAction {
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** One transition of the table: where a state goes on an event, and what it does. */
+export interface CompiledTransition {
+  readonly machineId: string;
+  readonly eventType: string;
+  readonly source: string;
+  readonly target: string;
+  readonly targetIndex: number;
+  readonly actions: readonly CompiledAction[];
+}
+
+type GuardImplementation = (args: { context: unknown; event: unknown }, params: unknown) => boolean;
+
+interface EventColumn {
+  readonly offset: number;
+  readonly guardNames: readonly string[];
+  readonly guards: readonly GuardImplementation[];
+}
+
+/** `{ text: 'finalFrame' }` → `text.finalFrame`. */
+export function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length !== 1) throw new Error(`parallel states are not supported: ${JSON.stringify(value)}`);
+  const [key, child] = entries[0]!;
+  return `${key}.${statePath(child)}`;
+}
+
+function stateValue(path: string): unknown {
+  const [head, ...rest] = path.split('.');
+  return rest.length === 0 ? head : { [head!]: stateValue(rest.join('.')) };
+}
+
+/** The named guards a transition's guard refers to, through `not(...)`. */
+function guardNamesOf(guard: unknown, into: Set<string>): void {
+  if (guard === undefined) return;
+  if (typeof guard === 'string') into.add(guard);
+  else if (typeof guard === 'function' && Array.isArray((guard as unknown as { guards?: unknown[] }).guards)) {
+    for (const inner of (guard as unknown as { guards: unknown[] }).guards) guardNamesOf(inner, into);
+  } else if (typeof guard === 'object' && guard !== null && typeof (guard as { type?: unknown }).type === 'string') {
+    into.add((guard as { type: string }).type);
+  } else throw new Error('only named guards, optionally inside not(), can be compiled');
+}
+
+function eventGuardNames(machine: AnyStateMachine): Map<string, string[]> {
+  const byEvent = new Map<string, Set<string>>();
+  for (const node of (machine as unknown as { idMap: Map<string, AnyStateMachine['root']> }).idMap.values()) {
+    if (node.always?.length || node.after?.length || node.invoke.length) {
+      throw new Error(`${node.id}: always, after and invoke cannot be compiled into a table`);
+    }
+    for (const [eventType, definitions] of node.transitions) {
+      const names = byEvent.get(eventType) ?? new Set<string>();
+      for (const definition of definitions) guardNamesOf(definition.guard, names);
+      byEvent.set(eventType, names);
+    }
+  }
+  return new Map([...byEvent].map(([type, names]) => [type, [...names].sort()]));
+}
+
+export class CompiledMachine {
+  readonly id: string;
+  readonly states: readonly string[];
+  readonly initialState = 0;
+  private readonly columns: Map<string, EventColumn>;
+  private readonly table: (CompiledTransition | undefined)[][];
+
+  constructor(readonly machine: AnyStateMachine) {
+    this.id = machine.id;
+    const guardNamesByEvent = eventGuardNames(machine);
+    const implementations = machine.implementations.guards as Record<string, GuardImplementation>;
+    const columns = new Map<string, EventColumn>();
+    let width = 0;
+    for (const [eventType, guardNames] of guardNamesByEvent) {
+      const guards = guardNames.map((name) => {
+        const guard = implementations[name];
+        if (!guard) throw new Error(`${machine.id}: guard ${name} has no implementation`);
+        return guard;
+      });
+      columns.set(eventType, { offset: width, guardNames, guards });
+      width += 1 << guardNames.length;
+    }
+    this.columns = columns;
+
+    const initial = statePath(initialTransition(machine)[0].value);
+    const states = [initial];
+    const table: (CompiledTransition | undefined)[][] = [];
+    for (let index = 0; index < states.length; index++) {
+      const row: (CompiledTransition | undefined)[] = new Array(width).fill(undefined);
+      for (const [eventType, column] of columns) {
+        for (let outcomes = 0; outcomes < 1 << column.guardNames.length; outcomes++) {
+          const step = oracleStep(machine, states[index]!, eventType, column.guardNames, outcomes);
+          if (step === undefined) continue;
+          let targetIndex = states.indexOf(step.target);
+          if (targetIndex < 0) targetIndex = states.push(step.target) - 1;
+          row[column.offset + outcomes] = { machineId: machine.id, eventType, source: states[index]!, ...step, targetIndex };
+        }
+      }
+      table.push(row);
+    }
+    this.states = states;
+    this.table = table;
+  }
+
+  /** The event types this machine declares; other events are ignored by it. */
+  get eventTypes(): string[] {
+    return [...this.columns.keys()];
+  }
+
+  /** The guard names evaluated for an event type, in table order. */
+  guardNames(eventType: string): readonly string[] {
+    return this.columns.get(eventType)?.guardNames ?? [];
+  }
+
+  stateIndex(path: string): number {
+    const index = this.states.indexOf(path);
+    if (index < 0) throw new Error(`${this.id} has no state ${path}`);
+    return index;
+  }
+
+  /** The transition the state takes on the event, or undefined when the state ignores it. */
+  step(state: number, event: { readonly type: string }): CompiledTransition | undefined {
+    const column = this.columns.get(event.type);
+    if (column === undefined) return undefined;
+    const guards = column.guards;
+    let outcomes = 0;
+    for (let i = 0; i < guards.length; i++) {
+      if (guards[i]!({ context: undefined, event }, undefined)) outcomes |= 1 << i;
+    }
+    return this.table[state]![column.offset + outcomes];
+  }
+
+  /** Every transition of the table, for diagrams, tests and coverage. */
+  transitions(): CompiledTransition[] {
+    return this.table.flatMap((row) => row.filter((entry): entry is CompiledTransition => entry !== undefined));
+  }
+}
+
+const forcedMachines = new WeakMap<AnyStateMachine, Map<string, AnyStateMachine>>();
+
+/** XState's answer for a state and event type when the named guards have the given outcomes. */
+function oracleStep(
+  machine: AnyStateMachine,
+  source: string,
+  eventType: string,
+  guardNames: readonly string[],
+  outcomes: number,
+): { target: string; actions: CompiledAction[] } | undefined {
+  const key = guardNames.map((name, i) => `${name}=${(outcomes >> i) & 1}`).join(',');
+  let cache = forcedMachines.get(machine);
+  if (!cache) forcedMachines.set(machine, (cache = new Map()));
+  let forced = cache.get(key);
+  if (!forced) {
+    const guards = Object.fromEntries(guardNames.map((name, i) => [name, () => ((outcomes >> i) & 1) === 1]));
+    forced = machine.provide({ guards });
+    cache.set(key, forced);
+  }
+  const snapshot: AnyMachineSnapshot = forced.resolveState({ value: stateValue(source) as never, context: undefined });
+  const event = { type: eventType };
+  if (forced.getTransitionData(snapshot, event).length === 0) return undefined;
+  const [next, actions] = transition(forced, snapshot, event);
+  return {
+    target: statePath(next.value),
+    actions: actions.map((action) => ({
+      type: action.type,
+      params: action.params as Record<string, unknown> | undefined,
+    })),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * RFC 6455 §4.2: reading the client's opening handshake and writing the server's answer.
+ * Pure functions over parsed HTTP; the connection machine's guards call the predicates.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** RFC 6455 §1.3: the GUID concatenated with the key before hashing. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** RFC 6455 §4.1: "a base64-encoded value that, when decoded, is 16 bytes in length". */
+const SIXTEEN_BYTES_BASE64 = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
+
+export interface HandshakeRequestFields {
+  method: string;
+  httpVersion: string;
+  headers: IncomingHttpHeaders;
+}
+
+function headerTokens(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined.split(',').map((token) => token.trim().toLowerCase());
+}
+
+/** RFC 6455 §4.2.1 item 1: "An HTTP/1.1 or higher GET request". */
+export function isGetRequest(request: HandshakeRequestFields): boolean {
+  return request.method === 'GET';
+}
+
+/** §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket"". */
+export function asksForWebSocketUpgrade(request: HandshakeRequestFields): boolean {
+  return headerTokens(request.headers.upgrade).includes('websocket');
+}
+
+/** §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13". */
+export function asksForVersion13(request: HandshakeRequestFields): boolean {
+  return request.headers['sec-websocket-version'] === '13';
+}
+
+/**
+ * The rest of §4.2.1: HTTP/1.1 or higher, a |Host| header, a |Connection| header that
+ * includes the "Upgrade" token, and a |Sec-WebSocket-Key| that decodes to 16 bytes.
+ */
+export function isWellFormedUpgradeRequest(request: HandshakeRequestFields): boolean {
+  const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
+  if (major < 1 || (major === 1 && minor < 1)) return false;
+  if (!request.headers.host) return false;
+  if (!headerTokens(request.headers.connection).includes('upgrade')) return false;
+  const key = request.headers['sec-websocket-key'];
+  return typeof key === 'string' && SIXTEEN_BYTES_BASE64.test(key.trim());
+}
+
+/** §4.2.2 item 5.4: base64(SHA-1(key + GUID)). */
+export function secWebSocketAccept(key: string): string {
+  return createHash('sha1').update(key.trim() + WEBSOCKET_GUID).digest('base64');
+}
+
+/** The server's 101 answer (§4.2.2 item 5), with any extension response header. */
+export function switchingProtocolsResponse(key: string, extraHeaders: string[] = []): string {
+  return [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${secWebSocketAccept(key)}`,
+    ...extraHeaders,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  426: 'Upgrade Required',
+};
+
+/**
+ * A refusal of the handshake. RFC 6455 §4.2.2: "If the server doesn't support the requested
+ * version, it MUST abort the WebSocket handshake ... and instead send an appropriate HTTP
+ * error code (such as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
+ * indicating the version(s) the server is capable of understanding."
+ */
+export function refusalResponse(status: number): string {
+  const phrase = REASON_PHRASES[status] ?? 'Bad Request';
+  const body = `${phrase}\n`;
+  const headers = [
+    `HTTP/1.1 ${status} ${phrase}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  if (status === 426) headers.push('Upgrade: websocket', 'Sec-WebSocket-Version: 13');
+  if (status === 405) headers.push('Allow: GET');
+  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+}
