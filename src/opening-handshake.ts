@@ -75,22 +75,38 @@ const REASON_PHRASES: Record<number, string> = {
   426: 'Upgrade Required',
 };
 
+export interface HandshakeRefusal {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /**
  * A refusal of the handshake. RFC 6455 §4.2.2: "If the server doesn't support the requested
  * version, it MUST abort the WebSocket handshake ... and instead send an appropriate HTTP
  * error code (such as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
  * indicating the version(s) the server is capable of understanding."
  */
-export function refusalResponse(status: number): string {
-  const phrase = REASON_PHRASES[status] ?? 'Bad Request';
-  const body = `${phrase}\n`;
-  const headers = [
-    `HTTP/1.1 ${status} ${phrase}`,
-    'Connection: close',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
-  if (status === 426) headers.push('Upgrade: websocket', 'Sec-WebSocket-Version: 13');
-  if (status === 405) headers.push('Allow: GET');
-  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+export function handshakeRefusal(status: number): HandshakeRefusal {
+  const statusText = REASON_PHRASES[status] ?? 'Bad Request';
+  const body = `${statusText}\n`;
+  const headers: Record<string, string> = {
+    Connection: 'close',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  };
+  if (status === 426) {
+    headers['Upgrade'] = 'websocket';
+    headers['Sec-WebSocket-Version'] = '13';
+  }
+  if (status === 405) headers['Allow'] = 'GET';
+  return { status, statusText, headers, body };
+}
+
+/** The refusal as raw HTTP/1.1 text, for a socket taken over by an upgrade. */
+export function refusalResponseText(refusal: HandshakeRefusal): string {
+  const lines = [`HTTP/1.1 ${refusal.status} ${refusal.statusText}`];
+  for (const [name, value] of Object.entries(refusal.headers)) lines.push(`${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\n${refusal.body}`;
 }

@@ -1,0 +1,413 @@
+/**
+ * The sans-I/O core of one server-side WebSocket connection.
+ *
+ * Bytes go in (`receiveData`), socket and timer happenings go in (`receiveTcpEnd`,
+ * `receiveTcpClosed`, `closeTimeout`), application calls go in (`send`, `ping`, `close`);
+ * what comes out goes through `ProtocolOutput`: bytes for the wire, requests to close TCP or
+ * start a timer, and events for the application. Nothing here touches a socket or a timer.
+ *
+ * Every protocol decision is a transition of one of the machines in `machines/`, run from the
+ * tables compiled in protocol-machines.ts; this file turns bytes into their events and carries
+ * out the actions the transitions name. Payload bytes stay here (the data plane), so machine
+ * context stays empty.
+ */
+import type { CompiledAction, CompiledTransition } from './compiled-machine.js';
+import { FrameParser, type FrameHeader, type FrameParserHandler } from './frame-parser.js';
+import { encodeCloseFrame, encodeFrame, encodeFrameHeader } from './frame-encoder.js';
+import { Utf8StreamValidator, isValidUtf8 } from './utf8-validator.js';
+import { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
+import { isValidCloseCode } from './close-code.js';
+import { compiledMachines, machinesByEventType, MachineSlot } from './protocol-machines.js';
+import type {
+  CloseFrameEvent,
+  DataFrameEvent,
+  HandshakeRequestEvent,
+  ProtocolEvent,
+} from '../machines/protocol-events.js';
+import { handshakeRefusal, switchingProtocolsResponse, type HandshakeRefusal } from './opening-handshake.js';
+
+const OPCODE_CONTINUATION = 0x0;
+const OPCODE_TEXT = 0x1;
+const OPCODE_BINARY = 0x2;
+const OPCODE_CLOSE = 0x8;
+const OPCODE_PING = 0x9;
+const OPCODE_PONG = 0xa;
+
+/** Payloads at least this long are written as header + payload (writev), not copied into one buffer. */
+const COPY_PAYLOAD_BELOW = 16 * 1024;
+
+/** What the protocol core asks of the I/O layer and the application. */
+export interface ProtocolOutput {
+  /** Bytes for the wire, in order. */
+  write(bytes: Uint8Array): void;
+  /** The opening handshake was refused: answer with this HTTP response and close. */
+  refuseHandshake(refusal: HandshakeRefusal): void;
+  /** Send FIN: the server closes its side of TCP. */
+  closeTcp(): void;
+  /** Drop the TCP connection now. */
+  destroyTcp(): void;
+  /** Send CLOSE_TIMEOUT (via `closeTimeout()`) after the close timeout, unless TCP closes first. */
+  startCloseTimer(): void;
+  /** The handshake succeeded: the connection is open. */
+  opened(): void;
+  message(data: Buffer, isBinary: boolean): void;
+  ping(data: Buffer): void;
+  pong(data: Buffer): void;
+  /** The connection failed because of the peer: the error carries its code and close code. */
+  protocolError(error: ProtocolError): void;
+  /** TCP is closed; `code` is RFC 6455 §7.1.5's _The WebSocket Connection Close Code_. */
+  closed(code: number, reason: string): void;
+}
+
+export interface ProtocolOptions {
+  /** Largest message accepted, in bytes (RFC 6455 §10.4); larger ones fail the connection with 1009. */
+  maxMessageSize: number;
+  /** Called on every transition any machine takes (the inspector, the conformance suite). */
+  onTransition?: ((transition: CompiledTransition) => void) | undefined;
+}
+
+export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
+
+export class ConnectionProtocol implements FrameParserHandler {
+  /** Current state index of each machine, by MachineSlot. */
+  private readonly states = compiledMachines.map((machine) => machine.initialState);
+  private readonly parser: FrameParser;
+  private readonly pendingEvents: ProtocolEvent[] = [];
+  private dispatching = false;
+  private framesIgnored = false;
+
+  // The frame being read.
+  private frameOpcode = 0;
+  private frameFin = false;
+  private readonly dataFrameEvent: DataFrameEvent = { type: 'TEXT_FRAME', fin: false, rsv1: false };
+
+  // The message being assembled (data plane).
+  private messageChunks: Buffer[] = [];
+  private messageLength = 0;
+  private messageIsText = false;
+  private readonly utf8 = new Utf8StreamValidator();
+
+  // The control frame being read (at most 125 bytes, RFC 6455 §5.5).
+  private controlChunks: Buffer[] = [];
+
+  // Closing handshake data.
+  private closeCodeReceived: number | undefined;
+  private closeReasonReceived = '';
+  private closeFrameReceived = false;
+  private closeReasonToSend: Buffer | undefined;
+  private failure: ProtocolError | undefined;
+  private handshakeKey = '';
+  private handshakeExtraHeaders: string[] = [];
+
+  constructor(
+    private readonly output: ProtocolOutput,
+    private readonly options: ProtocolOptions,
+  ) {
+    this.parser = new FrameParser(this);
+  }
+
+  get readyState(): ReadyState {
+    return compiledMachines[MachineSlot.connection].states[this.states[MachineSlot.connection]!] as ReadyState;
+  }
+
+  /** The current state of each machine, by machine id. */
+  get machineStates(): Record<'connection' | 'message' | 'closingHandshake', string> {
+    return {
+      connection: compiledMachines[0].states[this.states[0]!]!,
+      message: compiledMachines[1].states[this.states[1]!]!,
+      closingHandshake: compiledMachines[2].states[this.states[2]!]!,
+    };
+  }
+
+  /** Application data may be sent: open, and no Close frame sent or received. */
+  get canSend(): boolean {
+    return this.readyState === 'open';
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** RFC 6455 §4.2.1: the client's opening handshake. */
+  receiveHandshake(request: Omit<HandshakeRequestEvent, 'type'>, extraResponseHeaders: string[] = []): void {
+    const key = request.headers['sec-websocket-key'];
+    this.handshakeKey = typeof key === 'string' ? key : '';
+    this.handshakeExtraHeaders = extraResponseHeaders;
+    this.dispatch({ type: 'HANDSHAKE_REQUEST', ...request });
+  }
+
+  /** Bytes from the peer, in any chunking. The core takes ownership (it unmasks in place). */
+  receiveData(chunk: Buffer): void {
+    if (this.framesIgnored || this.readyState === 'connecting') return;
+    this.parser.push(chunk);
+  }
+
+  /** The peer sent FIN. */
+  receiveTcpEnd(): void {
+    this.dispatch({ type: 'TCP_END' });
+  }
+
+  /** The TCP connection is gone. */
+  receiveTcpClosed(): void {
+    this.dispatch({ type: 'TCP_CLOSED' });
+  }
+
+  /** The timer asked for by `startCloseTimer` expired. */
+  closeTimeout(): void {
+    this.dispatch({ type: 'CLOSE_TIMEOUT' });
+  }
+
+  // ---------------------------------------------------------------- application calls
+
+  send(data: Uint8Array, isBinary: boolean): void {
+    if (!this.canSend) throw new Error(`cannot send: the connection is ${this.readyState}`);
+    this.writeFrame(isBinary ? OPCODE_BINARY : OPCODE_TEXT, data);
+  }
+
+  ping(data: Uint8Array = Buffer.alloc(0)): void {
+    if (!this.canSend) throw new Error(`cannot ping: the connection is ${this.readyState}`);
+    if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
+    this.output.write(encodeFrame(OPCODE_PING, data));
+  }
+
+  /** RFC 6455 §7.1.2: start the closing handshake. */
+  close(code = 1000, reason: string | Uint8Array = ''): void {
+    if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
+    const reasonBytes = Buffer.from(reason as string);
+    if (reasonBytes.length > 123) throw new RangeError('RFC 6455 §5.5: a close reason is at most 123 bytes');
+    if (this.readyState !== 'open') return;
+    this.closeReasonToSend = reasonBytes;
+    this.dispatch({ type: 'CLOSE_REQUESTED', code });
+  }
+
+  // ---------------------------------------------------------------- frames (FrameParserHandler)
+
+  onFrameHeader(header: FrameHeader): void {
+    const opcode = header.opcode;
+    this.frameOpcode = opcode;
+    this.frameFin = header.fin;
+    if (opcode >= OPCODE_CLOSE) {
+      this.controlChunks = [];
+      this.dispatch({ type: 'CONTROL_FRAME' });
+      return;
+    }
+    const event = this.dataFrameEvent;
+    event.type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
+    event.fin = header.fin;
+    event.rsv1 = header.rsv1;
+    this.dispatch(event);
+    if (this.framesIgnored) return;
+    // RFC 6455 §10.4: "an implementation ... SHOULD impose a limit on frame sizes and the total
+    // message size"; a message over the limit fails with 1009 before its payload is read.
+    if (this.messageLength + header.payloadLength > this.options.maxMessageSize) {
+      this.fail('WS_ERR_MESSAGE_TOO_BIG', 1009, `message exceeds ${this.options.maxMessageSize} bytes`);
+    }
+  }
+
+  onFramePayload(chunk: Buffer): void {
+    if (this.frameOpcode >= OPCODE_CLOSE) {
+      this.controlChunks.push(chunk);
+      return;
+    }
+    // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the
+    // byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
+    // Connection_." Checked as the bytes arrive, so the failure is as early as possible.
+    if (this.messageIsText && !this.utf8.push(chunk)) {
+      this.fail('WS_ERR_INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
+      return;
+    }
+    this.messageChunks.push(chunk);
+    this.messageLength += chunk.length;
+  }
+
+  onFrameEnd(): void {
+    const opcode = this.frameOpcode;
+    if (opcode === OPCODE_CONTINUATION || opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
+      if (this.frameFin && this.messageIsText && !this.utf8.end()) {
+        this.fail('WS_ERR_INVALID_UTF8', 1007, 'a text message ends inside a UTF-8 sequence');
+        return;
+      }
+      this.dispatch({ type: 'FRAME_END' });
+    } else if (opcode === OPCODE_PING) {
+      this.dispatch({ type: 'PING_FRAME' });
+    } else if (opcode === OPCODE_PONG) {
+      this.dispatch({ type: 'PONG_FRAME' });
+    } else {
+      this.dispatch(this.readCloseFrame());
+    }
+  }
+
+  onProtocolError(error: ProtocolError): void {
+    this.failure = error;
+    this.dispatch({ type: 'PROTOCOL_ERROR', closeCode: error.closeCode });
+  }
+
+  /** RFC 6455 §5.5.1: a Close body is a 2-byte status code followed by a UTF-8 reason. */
+  private readCloseFrame(): CloseFrameEvent {
+    const body = this.controlPayload();
+    this.closeFrameReceived = true;
+    if (body.length < 2) return { type: 'CLOSE_FRAME', payloadLength: body.length, code: 0, reasonIsUtf8: true };
+    const code = body.readUInt16BE(0);
+    const reason = body.subarray(2);
+    const reasonIsUtf8 = isValidUtf8(reason);
+    this.closeCodeReceived = code;
+    this.closeReasonReceived = reasonIsUtf8 ? reason.toString('utf8') : '';
+    return { type: 'CLOSE_FRAME', payloadLength: body.length, code, reasonIsUtf8 };
+  }
+
+  private controlPayload(): Buffer {
+    const chunks = this.controlChunks;
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  private fail(code: ProtocolErrorCode, closeCode: number, message: string): void {
+    this.onProtocolError(new ProtocolError(code, closeCode, message));
+  }
+
+  // ---------------------------------------------------------------- the machines
+
+  /** Hand an event to every machine that declares it; events raised meanwhile wait their turn. */
+  private dispatch(event: ProtocolEvent): void {
+    if (this.dispatching) {
+      this.pendingEvents.push(event);
+      return;
+    }
+    this.dispatching = true;
+    try {
+      this.step(event);
+      while (this.pendingEvents.length > 0) this.step(this.pendingEvents.shift()!);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private step(event: ProtocolEvent): void {
+    const slots = machinesByEventType.get(event.type);
+    if (slots === undefined) return;
+    for (const slot of slots) {
+      const transition = compiledMachines[slot]!.step(this.states[slot]!, event);
+      if (transition === undefined) continue;
+      this.states[slot] = transition.targetIndex;
+      this.options.onTransition?.(transition);
+      const actions = transition.actions;
+      for (let i = 0; i < actions.length; i++) this.runAction(actions[i]!, event);
+    }
+  }
+
+  /** Carry out an action named by a machine. */
+  private runAction(action: CompiledAction, event: ProtocolEvent): void {
+    switch (action.type) {
+      // connection machine
+      case 'acceptHandshake':
+        this.output.write(Buffer.from(switchingProtocolsResponse(this.handshakeKey, this.handshakeExtraHeaders)));
+        this.output.opened();
+        return;
+      case 'rejectHandshake': {
+        this.output.refuseHandshake(handshakeRefusal(action.params!['status'] as number));
+        return;
+      }
+      case 'reportClosed':
+        // RFC 6455 §7.1.5: the code of the first Close frame received; 1005 if it had none,
+        // 1006 if none was received.
+        this.output.closed(
+          this.closeFrameReceived ? (this.closeCodeReceived ?? 1005) : 1006,
+          this.closeReasonReceived,
+        );
+        return;
+
+      // message machine
+      case 'beginTextMessage':
+        this.beginMessage(true);
+        return;
+      case 'beginBinaryMessage':
+        this.beginMessage(false);
+        return;
+      case 'deliverTextMessage':
+        this.output.message(this.takeMessage(), false);
+        return;
+      case 'deliverBinaryMessage':
+        this.output.message(this.takeMessage(), true);
+        return;
+      case 'reportProtocolError': {
+        const params = action.params as { code: ProtocolErrorCode; closeCode: number };
+        this.fail(params.code, params.closeCode, 'invalid frame sequence (RFC 6455 §5.4)');
+        return;
+      }
+
+      // closing-handshake machine
+      case 'sendPong':
+        // §5.5.3: "A Pong frame sent in response to a Ping frame must have identical
+        // "Application data" as found in the message body of the Ping frame being replied to."
+        this.output.write(encodeFrame(OPCODE_PONG, this.controlPayload()));
+        return;
+      case 'reportPing':
+        this.output.ping(this.controlPayload());
+        return;
+      case 'reportPong':
+        this.output.pong(this.controlPayload());
+        return;
+      case 'echoCloseFrame':
+        // §5.5.1: "the endpoint typically echos the status code it received".
+        this.output.write(encodeCloseFrame(this.closeCodeReceived));
+        return;
+      case 'sendCloseFrame':
+        this.output.write(encodeCloseFrame(this.closeCodeToSend(action, event), this.closeReasonToSend));
+        return;
+      case 'ignoreFurtherFrames':
+        this.framesIgnored = true;
+        this.parser.stop();
+        if (this.failure !== undefined) this.output.protocolError(this.failure);
+        return;
+      case 'closeTcp':
+        this.output.closeTcp();
+        return;
+      case 'destroyTcp':
+        this.output.destroyTcp();
+        return;
+      case 'startCloseTimer':
+        this.output.startCloseTimer();
+        return;
+      default:
+        throw new Error(`no implementation for action ${action.type}`);
+    }
+  }
+
+  private closeCodeToSend(action: CompiledAction, event: ProtocolEvent): number {
+    const fromParams = action.params?.['closeCode'];
+    if (typeof fromParams === 'number') {
+      if (this.failure === undefined) {
+        this.failure = new ProtocolError(
+          fromParams === 1007 ? 'WS_ERR_INVALID_UTF8' : 'WS_ERR_INVALID_CLOSE_PAYLOAD',
+          fromParams,
+          'invalid Close frame (RFC 6455 §5.5.1, §7.4)',
+        );
+      }
+      return fromParams;
+    }
+    if (event.type === 'PROTOCOL_ERROR') return event.closeCode;
+    if (event.type === 'CLOSE_REQUESTED') return event.code;
+    throw new Error(`sendCloseFrame has no close code for ${event.type}`);
+  }
+
+  private beginMessage(isText: boolean): void {
+    this.messageIsText = isText;
+    this.messageChunks = [];
+    this.messageLength = 0;
+    if (isText) this.utf8.reset();
+  }
+
+  private takeMessage(): Buffer {
+    const chunks = this.messageChunks;
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.messageLength);
+    this.messageChunks = [];
+    this.messageLength = 0;
+    return data;
+  }
+
+  private writeFrame(opcode: number, payload: Uint8Array): void {
+    if (payload.length < COPY_PAYLOAD_BELOW) {
+      this.output.write(encodeFrame(opcode, payload));
+    } else {
+      this.output.write(encodeFrameHeader(opcode, payload.length, true, false));
+      this.output.write(payload);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/** statesocket's public API. */
+export { WebSocketServer, defaultServerOptions, type ServerOptions } from './server.js';
+export { WebSocketConnection, type SendOptions } from './websocket-connection.js';
+export { startEchoServer, type EchoServer } from './echo-server.js';
+export { ProtocolError, CloseCode, type ProtocolErrorCode } from './protocol-error.js';
+export type { CompiledTransition as TransitionRecord } from './compiled-machine.js';
+export type { ReadyState } from './connection-protocol.js';

@@ -1,0 +1,139 @@
+/**
+ * The WebSocket server: an HTTP server whose upgrade requests become WebSocketConnections.
+ * HTTP parsing is Node's (llhttp); malformed HTTP gets Node's 400 and the socket closes.
+ *
+ * Events: `connection` (connection: WebSocketConnection, request: IncomingMessage),
+ * `listening`, `error`.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { WebSocketConnection, type ConnectionOptions } from './websocket-connection.js';
+import { ConnectionProtocol } from './connection-protocol.js';
+import type { HandshakeRefusal } from './opening-handshake.js';
+import type { CompiledTransition } from './compiled-machine.js';
+
+export interface ServerOptions {
+  /** Default 9001. 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Largest message accepted, in bytes; a larger one fails the connection with 1009. Default 64 MiB. */
+  maxMessageSize?: number;
+  /** How long to wait for the peer to finish closing before dropping TCP. Default 30 s. */
+  closeTimeoutMs?: number;
+  /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
+  writeHighWaterMark?: number;
+  /** Called on every transition any connection's machines take. */
+  onTransition?: (connection: WebSocketConnection, transition: CompiledTransition) => void;
+}
+
+export const defaultServerOptions = {
+  port: 9001,
+  host: '127.0.0.1',
+  maxMessageSize: 64 * 1024 * 1024,
+  closeTimeoutMs: 30_000,
+  writeHighWaterMark: 1024 * 1024,
+} as const;
+
+export class WebSocketServer extends EventEmitter {
+  readonly httpServer: Server;
+  /** Connections whose TCP connection is not closed yet. */
+  readonly connections = new Set<WebSocketConnection>();
+  private readonly options: Required<Omit<ServerOptions, 'onTransition'>> & Pick<ServerOptions, 'onTransition'>;
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.options = { ...defaultServerOptions, ...options };
+    this.httpServer = createServer((request, response) => this.onRequest(request, response));
+    this.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(request, socket as Socket, head),
+    );
+    this.httpServer.on('error', (error) => this.emit('error', error));
+  }
+
+  /** Start listening; resolves with the address actually bound. */
+  listen(): Promise<{ host: string; port: number; url: string }> {
+    return new Promise((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(this.options.port, this.options.host, () => {
+        this.httpServer.off('error', reject);
+        const address = this.httpServer.address();
+        const port = typeof address === 'object' && address !== null ? address.port : this.options.port;
+        const host = this.options.host;
+        const hostInUrl = host.includes(':') ? `[${host}]` : host;
+        this.emit('listening');
+        resolve({ host, port, url: `ws://${hostInUrl}:${port}` });
+      });
+    });
+  }
+
+  /**
+   * Stop accepting connections, start the closing handshake on every open connection with
+   * `code` (default 1001, "going away"), and resolve once all are closed — dropping those
+   * still open after `timeoutMs`.
+   */
+  async close(code = 1001, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    this.httpServer.closeAllConnections();
+    const open = [...this.connections];
+    const allClosed = Promise.all(
+      open.map((connection) => new Promise<void>((resolve) => {
+        if (connection.readyState === 'closed') return resolve();
+        connection.once('close', () => resolve());
+        connection.close(code, reason);
+      })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([allClosed, deadline]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.terminate();
+    await stopped;
+  }
+
+  private connectionOptions(): ConnectionOptions {
+    return {
+      maxMessageSize: this.options.maxMessageSize,
+      closeTimeoutMs: this.options.closeTimeoutMs,
+      writeHighWaterMark: this.options.writeHighWaterMark,
+      onTransition: this.options.onTransition,
+    };
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    const connection = new WebSocketConnection(socket, request, this.connectionOptions());
+    if (!connection.start(request, head)) return;
+    this.connections.add(connection);
+    connection.once('close', () => this.connections.delete(connection));
+    this.emit('connection', connection, request);
+  }
+
+  /**
+   * A request that is not an upgrade: the connection machine refuses it like any handshake
+   * it cannot accept (most often 426 Upgrade Required).
+   */
+  protected onRequest(request: IncomingMessage, response: ServerResponse): void {
+    let refusal: HandshakeRefusal = { status: 400, statusText: 'Bad Request', headers: {}, body: '' };
+    const protocol = new ConnectionProtocol(
+      {
+        write: () => {},
+        refuseHandshake: (decided) => (refusal = decided),
+        closeTcp: () => {},
+        destroyTcp: () => {},
+        startCloseTimer: () => {},
+        opened: () => {},
+        message: () => {},
+        ping: () => {},
+        pong: () => {},
+        protocolError: () => {},
+        closed: () => {},
+      },
+      { maxMessageSize: 0 },
+    );
+    protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
+    response.writeHead(refusal.status, refusal.statusText, refusal.headers);
+    response.end(refusal.body);
+  }
+}

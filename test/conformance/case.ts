@@ -1,0 +1,114 @@
+/**
+ * A conformance case: what a wire-level client does against the echo server, what it must
+ * see come back (graded the way Autobahn|Testsuite grades), and the transition path the
+ * server's machines must take.
+ *
+ * Cases are numbered after the Autobahn|Testsuite fuzzingclient case they reproduce, so that
+ * the in-repo result and the real suite's report can be compared case by case.
+ */
+
+/** Opcodes of RFC 6455 §5.2 (and reserved ones, which cases send on purpose). */
+export const Opcode = {
+  continuation: 0x0,
+  text: 0x1,
+  binary: 0x2,
+  close: 0x8,
+  ping: 0x9,
+  pong: 0xa,
+} as const;
+
+export interface FrameToSend {
+  opcode: number;
+  /** The payload (a string is sent as UTF-8). */
+  payload?: string | Uint8Array;
+  /** Default true. */
+  fin?: boolean;
+  /** RSV bits as a 3-bit number (4 = RSV1, 2 = RSV2, 1 = RSV3). Default 0. */
+  rsv?: number;
+  /** Default true: a random masking key. False sends the frame unmasked. */
+  mask?: boolean;
+  /** Send the encoded frame in chunks of this many octets, each flushed on its own. */
+  chopSize?: number;
+  /** Wait until the bytes are flushed to the socket and a short pause passed before going on. */
+  sync?: boolean;
+}
+
+/** What a case's script can do: the primitives of Autobahn's fuzzing client. */
+export interface CaseClient {
+  /** Send one frame. */
+  sendFrame(frame: FrameToSend): Promise<void>;
+  /** Send raw octets (already encoded and masked). */
+  sendRaw(bytes: Uint8Array, options?: { chopSize?: number; sync?: boolean }): Promise<void>;
+  /**
+   * Send a message: one frame, or frames of `fragmentSize` payload octets each
+   * (the first with the message opcode, the rest continuation frames).
+   */
+  sendMessage(opcode: number, payload: string | Uint8Array, options?: { fragmentSize?: number; sync?: boolean }): Promise<void>;
+  /** Start the closing handshake: send a Close frame with this code and reason (no code: empty body). */
+  sendClose(code?: number, reason?: string | Uint8Array): Promise<void>;
+  /** Pause the script (Autobahn's "CT"): a `timeout` event with the tag is recorded when it ends, unless the connection closed first. */
+  sleep(ms: number, tag?: string): Promise<void>;
+  /** Resolve once this many messages (not pongs) have been received in all, or the connection closed. */
+  waitForMessages(count: number): Promise<void>;
+  /** Autobahn's "KL": if the connection is not closed after `ms`, drop TCP (counts as "failed by client"). */
+  killAfter(ms: number): void;
+  /** Autobahn's "TI": after `ms`, send a Close 1000 (if not closing already). */
+  closeAfter(ms: number): void;
+  /** Events received so far. */
+  readonly received: readonly ReceivedEvent[];
+}
+
+export type ReceivedEvent =
+  | readonly ['message', string | Uint8Array, boolean]
+  | readonly ['pong', Uint8Array]
+  | readonly ['timeout', string];
+
+/**
+ * An expected event. A text message is written as a string, a binary one as a Uint8Array;
+ * pongs with their payload; `timeout` events with their tag (see CaseClient.sleep).
+ */
+export type ExpectedEvent =
+  | readonly ['message', string | Uint8Array, boolean]
+  | readonly ['pong', string | Uint8Array]
+  | readonly ['timeout', string];
+
+export interface ExpectedClose {
+  /** Close codes from the server that are accepted. */
+  closeCode: readonly number[];
+  /** True when the client starts the closing handshake, false when the server must. */
+  closedByClient: boolean;
+  /** A full closing handshake and the server dropping TCP are required. */
+  requireClean: boolean;
+}
+
+/**
+ * The transition path a case must take, per machine: the transitions in order, each written
+ * `EVENT->targetState` (targetless transitions name the state they stay in), separated by
+ * single spaces, starting from the machine's initial state. Example for the message machine
+ * and one unfragmented text message:
+ * `TEXT_FRAME->text.finalFrame FRAME_END->awaitingMessage`.
+ */
+export interface ExpectedPath {
+  connection: string;
+  message: string;
+  closingHandshake: string;
+}
+
+export interface ConformanceCase {
+  /** The Autobahn|Testsuite case number, e.g. '5.15'. */
+  id: string;
+  /** What the case does, in our own words. */
+  title: string;
+  script(client: CaseClient): Promise<void>;
+  /**
+   * The events that grade the case OK: one list, or several acceptable lists. When
+   * `checkEvents` is given instead, it decides (for cases with thousands of messages).
+   */
+  expect: readonly (readonly ExpectedEvent[])[] | { checkEvents(received: readonly ReceivedEvent[]): string | undefined };
+  close: ExpectedClose;
+  path: ExpectedPath;
+  /** Graded INFORMATIONAL by the real suite: behaviour is not graded, closing behaviour is. */
+  informational?: boolean;
+  /** Extra time for the case (large payloads), in ms. */
+  timeoutMs?: number;
+}
