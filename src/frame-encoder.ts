@@ -1,0 +1,128 @@
+/**
+ * RFC 6455 §5.2, Base Framing Protocol: server-to-client frames.
+ *
+ * §5.1: "A server MUST NOT mask any frames that it sends to the client", so the MASK bit is
+ * clear and there is no masking key: a header is 2, 4 or 10 bytes.
+ */
+import { isValidCloseCode } from './close-code.js';
+import { isValidUtf8 } from './utf8-validator.js';
+
+const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * Payloads up to this many bytes are copied behind their header into one buffer; longer
+ * ones are written as [header, payload] (socket.cork() + two writes, or writev) so the
+ * payload is never copied.
+ *
+ * Measured over loopback TCP (a throwaway script writing 20,000 frames per size, best of
+ * 3; Node 20.20, 2-vCPU Intel Xeon VM), per frame, copy-into-one-buffer vs
+ * cork + write(header) + write(payload) + uncork:
+ * 256 B 2.1 vs 2.5 µs, 1 KiB 2.4–2.9 vs 2.8–2.9 µs, 2 KiB 2.7–3.5 vs 2.4–3.3 µs,
+ * 4 KiB 5.5 vs 4.0 µs, 64 KiB 41 vs 34 µs. The copy stops paying for itself between 1 and
+ * 2 KiB; 1 KiB also keeps the copied frame under Buffer.poolSize / 2 (4 KiB), so
+ * Buffer.allocUnsafe() serves it from the shared pool.
+ */
+export const MAX_COPIED_PAYLOAD_LENGTH = 1024;
+
+/** The header length for a payload of `payloadLength` bytes, unmasked. */
+function headerLengthFor(payloadLength: number): number {
+  return payloadLength < 126 ? 2 : payloadLength < 0x10000 ? 4 : 10;
+}
+
+/** Writes the header at the start of `target`. */
+function writeHeader(target: Buffer, opcode: number, payloadLength: number, fin: boolean, rsv1: boolean): void {
+  // §5.2: FIN, RSV1 (RFC 7692 §6: the "Per-Message Compressed" bit), RSV2, RSV3, opcode.
+  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  // §5.2: "Payload length: 7 bits, 7+16 bits, or 7+64 bits ... the minimal number of bytes
+  // MUST be used to encode the length". MASK (the high bit) stays 0.
+  if (payloadLength < 126) {
+    target[1] = payloadLength;
+  } else if (payloadLength < 0x10000) {
+    target[1] = 126;
+    target.writeUInt16BE(payloadLength, 2);
+  } else {
+    target[1] = 127;
+    target.writeUInt32BE(Math.floor(payloadLength / 0x100000000), 2);
+    target.writeUInt32BE(payloadLength >>> 0, 6);
+  }
+}
+
+function checkFrame(opcode: number, payloadLength: number): void {
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 0xf) {
+    throw new RangeError('opcode must be an integer in 0..15, got ' + opcode);
+  }
+  if (!Number.isSafeInteger(payloadLength) || payloadLength < 0) {
+    throw new RangeError('payload length must be a safe non-negative integer, got ' + payloadLength);
+  }
+}
+
+/** The header of an unmasked frame, for a payload written separately (no copy). */
+export function encodeFrameHeader(opcode: number, payloadLength: number, fin = true, rsv1 = false): Buffer {
+  checkFrame(opcode, payloadLength);
+  const header = Buffer.allocUnsafe(headerLengthFor(payloadLength));
+  writeHeader(header, opcode, payloadLength, fin, rsv1);
+  return header;
+}
+
+/** A whole unmasked frame, header and payload, in one buffer (the payload is copied). */
+export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false): Buffer {
+  const payloadLength = payload.length;
+  checkFrame(opcode, payloadLength);
+  const headerLength = headerLengthFor(payloadLength);
+  const frame = Buffer.allocUnsafe(headerLength + payloadLength);
+  writeHeader(frame, opcode, payloadLength, fin, rsv1);
+  frame.set(payload, headerLength);
+  return frame;
+}
+
+/**
+ * A frame as the buffers to write in order: `[frame]` up to MAX_COPIED_PAYLOAD_LENGTH
+ * payload bytes, `[header, payload]` above (the payload is not copied; do not change it
+ * until written).
+ */
+export function encodeFrameBuffers(opcode: number, payload: Uint8Array, fin = true, rsv1 = false): Buffer[] {
+  if (payload.length <= MAX_COPIED_PAYLOAD_LENGTH) return [encodeFrame(opcode, payload, fin, rsv1)];
+  const payloadBuffer = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return [encodeFrameHeader(opcode, payload.length, fin, rsv1), payloadBuffer];
+}
+
+/**
+ * A Close frame (§5.5.1).
+ *
+ * §5.5.1: "The Close frame MAY contain a body ... If there is a body, the first two bytes of
+ * the body MUST be a 2-byte unsigned integer (in network byte order) representing a status
+ * code with value /code/ defined in Section 7.4. Following the 2-byte integer, the body MAY
+ * contain UTF-8-encoded data with value /reason/". No code: an empty body (then a reason is
+ * not allowed). §5.5: the body is at most 125 bytes, so the reason at most 123.
+ *
+ * @throws RangeError for a code that may not be sent (§7.4.1: 1005, 1006 and 1015 "MUST NOT
+ *   be set as a status code in a Close control frame by an endpoint"), a reason longer than
+ *   123 bytes, or reason bytes that are not UTF-8
+ */
+export function encodeCloseFrame(code?: number, reason?: Uint8Array | string): Buffer {
+  if (code === undefined) {
+    if (reason !== undefined && reason.length > 0) {
+      throw new RangeError('a close reason needs a close code');
+    }
+    return encodeFrame(0x8, EMPTY_BODY);
+  }
+  if (!Number.isInteger(code) || !isValidCloseCode(code)) {
+    throw new RangeError('invalid close code ' + code);
+  }
+  const reasonLength =
+    reason === undefined ? 0 : typeof reason === 'string' ? Buffer.byteLength(reason) : reason.length;
+  if (reasonLength > 123) {
+    throw new RangeError('close reason must be at most 123 bytes, got ' + reasonLength);
+  }
+  if (typeof reason === 'object' && !isValidUtf8(reason)) {
+    throw new RangeError('close reason must be UTF-8');
+  }
+  const frame = Buffer.allocUnsafe(4 + reasonLength);
+  writeHeader(frame, 0x8, 2 + reasonLength, true, false);
+  frame.writeUInt16BE(code, 2);
+  if (typeof reason === 'string') frame.write(reason, 4, 'utf8');
+  else if (reason !== undefined) frame.set(reason, 4);
+  return frame;
+}

@@ -1,0 +1,325 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { FrameParser, type FrameHeader, type FrameParserHandler } from '../src/frame-parser.js';
+import type { ProtocolError } from '../src/protocol-error.js';
+
+type ParserEvent =
+  | { type: 'header'; fin: boolean; rsv1: boolean; opcode: number; payloadLength: number }
+  | { type: 'payload'; hex: string }
+  | { type: 'end' }
+  | { type: 'error'; code: string; closeCode: number };
+
+/** A handler that records what the parser reports, payload chunks merged per frame. */
+class Recorder implements FrameParserHandler {
+  readonly events: ParserEvent[] = [];
+  readonly payloadChunks: Buffer[] = [];
+  errors: ProtocolError[] = [];
+  onFrameHeader({ fin, rsv1, opcode, payloadLength }: FrameHeader): void {
+    this.events.push({ type: 'header', fin, rsv1, opcode, payloadLength });
+  }
+  onFramePayload(chunk: Buffer): void {
+    this.payloadChunks.push(chunk);
+    const last = this.events[this.events.length - 1];
+    if (last?.type === 'payload') last.hex += chunk.toString('hex');
+    else this.events.push({ type: 'payload', hex: chunk.toString('hex') });
+  }
+  onFrameEnd(): void {
+    this.events.push({ type: 'end' });
+  }
+  onProtocolError(error: ProtocolError): void {
+    this.errors.push(error);
+    this.events.push({ type: 'error', code: error.code, closeCode: error.closeCode });
+  }
+}
+
+/** Feeds a copy of `bytes` cut at `cuts` (positions, any order, duplicates allowed). */
+function parse(bytes: Buffer, cuts: number[] = [], options?: { rsv1Allowed?: boolean }): Recorder {
+  const recorder = new Recorder();
+  const parser = new FrameParser(recorder, options);
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  let start = 0;
+  for (const point of [...points, bytes.length]) {
+    parser.push(Buffer.from(bytes.subarray(start, point)));
+    start = point;
+  }
+  return recorder;
+}
+
+/** Every position: 1-byte chunks. */
+function everyByte(bytes: Buffer): number[] {
+  return Array.from({ length: bytes.length }, (_, i) => i);
+}
+
+const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+
+interface ClientFrame {
+  opcode: number;
+  payload: Uint8Array;
+  fin?: boolean;
+  rsv1?: boolean;
+  maskKey?: Uint8Array;
+}
+
+/** A client frame, masked (RFC 6455 §5.3), with the minimal length encoding. */
+function clientFrame({ opcode, payload, fin = true, rsv1 = false, maskKey = Uint8Array.of(1, 2, 3, 4) }: ClientFrame): Buffer {
+  const length = payload.length;
+  const lengthBytes = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
+  const frame = Buffer.alloc(2 + lengthBytes + 4 + length);
+  frame[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  if (lengthBytes === 0) frame[1] = 0x80 | length;
+  else if (lengthBytes === 2) (frame[1] = 0x80 | 126), frame.writeUInt16BE(length, 2);
+  else (frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(length), 2);
+  frame.set(maskKey, 2 + lengthBytes);
+  const start = 6 + lengthBytes;
+  for (let i = 0; i < length; i++) frame[start + i] = payload[i] ^ maskKey[i % 4];
+  return frame;
+}
+
+function expectedEvents(frames: ClientFrame[]): ParserEvent[] {
+  return frames.flatMap(({ opcode, payload, fin = true, rsv1 = false }): ParserEvent[] => [
+    { type: 'header', fin, rsv1, opcode, payloadLength: payload.length },
+    ...(payload.length > 0 ? [{ type: 'payload' as const, hex: Buffer.from(payload).toString('hex') }] : []),
+    { type: 'end' },
+  ]);
+}
+
+/** The §5.7 example: a single-frame masked text message "Hello". */
+const MASKED_HELLO = '81 85 37fa213d 7f9f4d5158';
+
+describe('FrameParser (RFC 6455 §5.2)', () => {
+  describe('frames', () => {
+    it('reads the §5.7 masked "Hello", whole and in 1-byte chunks', () => {
+      const expected = expectedEvents([{ opcode: 1, payload: Buffer.from('Hello') }]);
+      expect(parse(hex(MASKED_HELLO)).events).to.deep.equal(expected);
+      expect(parse(hex(MASKED_HELLO), everyByte(hex(MASKED_HELLO))).events).to.deep.equal(expected);
+    });
+
+    it('reads the §5.7 masked Pong "Hello"', () => {
+      expect(parse(hex('8a 85 37fa213d 7f9f4d5158')).events).to.deep.equal(
+        expectedEvents([{ opcode: 0xa, payload: Buffer.from('Hello') }]),
+      );
+    });
+
+    it('reads a fragmented text message as its frames', () => {
+      // §5.7: "A fragmented unmasked text message" ("Hel", "lo"), masked here as a client must.
+      const frames = [
+        { opcode: 1, payload: Buffer.from('Hel'), fin: false },
+        { opcode: 0, payload: Buffer.from('lo') },
+      ];
+      const bytes = Buffer.concat(frames.map(clientFrame));
+      expect(parse(bytes, everyByte(bytes)).events).to.deep.equal(expectedEvents(frames));
+    });
+
+    it('reports an empty payload as a header then the end, with no payload', () => {
+      const bytes = hex('81 80 00000000  89 80 01020304  88 80 0a0b0c0d');
+      expect(parse(bytes).events).to.deep.equal(
+        expectedEvents([
+          { opcode: 1, payload: new Uint8Array(0) },
+          { opcode: 9, payload: new Uint8Array(0) },
+          { opcode: 8, payload: new Uint8Array(0) },
+        ]),
+      );
+    });
+
+    for (const length of [125, 126, 127, 65535, 65536, 70000]) {
+      it(`reads a ${length}-byte payload (${length < 126 ? '7-bit' : length < 65536 ? '16-bit' : '64-bit'} length)`, () => {
+        const payload = new Uint8Array(length).map((_, i) => i * 31 + (i >> 8));
+        const bytes = clientFrame({ opcode: 2, payload, maskKey: Uint8Array.of(0xde, 0xad, 0xbe, 0xef) });
+        const expected = expectedEvents([{ opcode: 2, payload }]);
+        expect(parse(bytes).events).to.deep.equal(expected);
+        expect(parse(bytes, [1, 2, 3, 5, 7, 9, 11, 13, 17, 1000, 1001]).events).to.deep.equal(expected);
+      });
+    }
+
+    it('reads a 64-bit length up to 2^53 - 1 before any payload arrives', () => {
+      const recorder = parse(hex('82 ff 001fffffffffffff 01020304 aa'));
+      expect(recorder.events.slice(0, 1)).to.deep.equal([
+        { type: 'header', fin: true, rsv1: false, opcode: 2, payloadLength: Number.MAX_SAFE_INTEGER },
+      ]);
+      expect(recorder.events[1]).to.deep.equal({ type: 'payload', hex: 'ab' });
+    });
+
+    it('hands out payload bytes as views of the pushed chunk (no copy)', () => {
+      const recorder = new Recorder();
+      const parser = new FrameParser(recorder);
+      const chunk = Buffer.concat([clientFrame({ opcode: 2, payload: new Uint8Array(300).fill(7) }), hex(MASKED_HELLO)]);
+      parser.push(chunk);
+      const [binary, text] = recorder.payloadChunks;
+      expect(binary.buffer).to.equal(chunk.buffer);
+      expect(binary.byteOffset).to.equal(chunk.byteOffset + 8);
+      expect(text.buffer).to.equal(chunk.buffer);
+      expect(text.byteOffset).to.equal(chunk.byteOffset + 308 + 6);
+      expect(text.toString()).to.equal('Hello');
+    });
+
+    it('hands out the pushed chunk itself when it holds only payload bytes', () => {
+      const recorder = new Recorder();
+      const parser = new FrameParser(recorder);
+      const frame = clientFrame({ opcode: 2, payload: new Uint8Array(1000).fill(1) });
+      parser.push(frame.subarray(0, 8));
+      const middle = Buffer.from(frame.subarray(8, 508));
+      parser.push(middle);
+      expect(recorder.payloadChunks[0]).to.equal(middle);
+    });
+
+    it('keeps the key index across chunks cut at every position of the payload', () => {
+      const payload = new Uint8Array(37).map((_, i) => 255 - i);
+      const bytes = clientFrame({ opcode: 2, payload, maskKey: Uint8Array.of(9, 8, 7, 6) });
+      for (let cut = 6; cut <= bytes.length; cut++) {
+        for (let second = cut; second <= bytes.length; second += 5) {
+          expect(parse(bytes, [cut, second]).events).to.deep.equal(expectedEvents([{ opcode: 2, payload }]));
+        }
+      }
+    });
+
+    it('reports the same events for any chunking of any valid frames', () => {
+      const dataFrame = fc.record({
+        opcode: fc.constantFrom(0, 1, 2),
+        payload: fc.oneof(
+          { weight: 10, arbitrary: fc.uint8Array({ maxLength: 140, size: 'max' }) },
+          // Around the 16-/64-bit length boundary; filled, not generated byte by byte (slow).
+          { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 65530, max: 65540 }), fc.nat(255)).map(([length, seed]) => new Uint8Array(length).map((_, i) => (i * 13 + seed) & 0xff)) },
+        ),
+        fin: fc.boolean(),
+        rsv1: fc.boolean(),
+        maskKey: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      }).map((frame) => ({ ...frame, rsv1: frame.rsv1 && frame.opcode !== 0 }));
+      const controlFrame = fc.record({
+        opcode: fc.constantFrom(8, 9, 10),
+        payload: fc.uint8Array({ maxLength: 125, size: 'max' }),
+        maskKey: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      });
+      fc.assert(
+        fc.property(
+          fc.array(fc.oneof(dataFrame, controlFrame), { minLength: 1, maxLength: 8, size: 'max' }),
+          fc.array(fc.nat(), { maxLength: 40, size: 'max' }),
+          (frames, cuts) => {
+            const bytes = Buffer.concat(frames.map(clientFrame));
+            expect(parse(bytes, cuts, { rsv1Allowed: true }).events).to.deep.equal(expectedEvents(frames));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('failing the connection', () => {
+    /** Feeds `text` byte by byte and expects exactly one error, after the last byte only. */
+    function expectFailure(text: string, code: string, closeCode: number, options?: { rsv1Allowed?: boolean }): void {
+      const bytes = hex(text);
+      for (const cuts of [[], everyByte(bytes)]) {
+        const recorder = parse(bytes, cuts, options);
+        expect(recorder.events.filter((e) => e.type !== 'error')).to.deep.equal([]);
+        expect(recorder.errors).to.have.length(1);
+        expect(recorder.errors[0].code).to.equal(code);
+        expect(recorder.errors[0].closeCode).to.equal(closeCode);
+      }
+      // As early as the bytes allow: one byte less is not yet an error.
+      expect(parse(bytes.subarray(0, bytes.length - 1), [], options).errors).to.have.length(0);
+    }
+
+    it('fails with 1002 when RSV1 is set and no extension was negotiated', () => {
+      expectFailure('c1', 'WS_ERR_UNEXPECTED_RSV_1', 1002);
+    });
+
+    it('fails with 1002 when RSV1 is set on a control frame, even with permessage-deflate', () => {
+      expectFailure('c9', 'WS_ERR_UNEXPECTED_RSV_1', 1002, { rsv1Allowed: true });
+    });
+
+    it('fails with 1002 when RSV1 is set on a continuation frame without permessage-deflate', () => {
+      expectFailure('c0', 'WS_ERR_UNEXPECTED_RSV_1', 1002);
+    });
+
+    it('fails with 1002 when RSV2 is set', () => {
+      expectFailure('a1', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
+    });
+
+    it('fails with 1002 when RSV3 is set', () => {
+      expectFailure('91', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002, { rsv1Allowed: true });
+    });
+
+    it('fails with 1002 on the reserved non-control opcodes 3-7', () => {
+      for (const opcode of [3, 4, 5, 6, 7]) expectFailure('8' + opcode.toString(16), 'WS_ERR_INVALID_OPCODE', 1002);
+    });
+
+    it('fails with 1002 on the reserved control opcodes 11-15', () => {
+      for (const opcode of [11, 12, 13, 14, 15]) expectFailure('8' + opcode.toString(16), 'WS_ERR_INVALID_OPCODE', 1002);
+    });
+
+    it('fails with 1002 when a control frame is fragmented', () => {
+      expectFailure('09', 'WS_ERR_FRAGMENTED_CONTROL_FRAME', 1002);
+    });
+
+    it('fails with 1002 when a control frame is longer than 125 bytes', () => {
+      expectFailure('89 fe', 'WS_ERR_CONTROL_FRAME_TOO_LONG', 1002);
+      expectFailure('88 ff', 'WS_ERR_CONTROL_FRAME_TOO_LONG', 1002);
+    });
+
+    it('fails with 1002 when a client frame is not masked', () => {
+      expectFailure('81 05', 'WS_ERR_EXPECTED_MASK', 1002);
+    });
+
+    it('fails with 1002 when the most significant bit of a 64-bit length is set', () => {
+      expectFailure('82 ff 8000000000000000', 'WS_ERR_INVALID_PAYLOAD_LENGTH', 1002);
+    });
+
+    it('fails with 1009 when a 64-bit length is above 2^53 - 1', () => {
+      expectFailure('82 ff 0020000000000000', 'WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH', 1009);
+    });
+
+    it('fails after the frames before the bad one, and ignores every byte after it', () => {
+      const bytes = Buffer.concat([hex(MASKED_HELLO), hex('83'), hex(MASKED_HELLO)]);
+      for (const cuts of [[], everyByte(bytes)]) {
+        const recorder = parse(bytes, cuts);
+        expect(recorder.events).to.deep.equal([
+          ...expectedEvents([{ opcode: 1, payload: Buffer.from('Hello') }]),
+          { type: 'error', code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
+        ]);
+      }
+    });
+
+    it('accepts RSV1 on a data frame once permessage-deflate turns it on', () => {
+      const recorder = new Recorder();
+      const parser = new FrameParser(recorder);
+      parser.rsv1Allowed = true;
+      parser.push(hex('c1 80 00000000'));
+      expect(recorder.events).to.deep.equal([
+        { type: 'header', fin: true, rsv1: true, opcode: 1, payloadLength: 0 },
+        { type: 'end' },
+      ]);
+    });
+  });
+
+  describe('stop()', () => {
+    it('stops from inside onFrameHeader: no payload, no end, no later frame', () => {
+      const recorder = new Recorder();
+      const parser = new FrameParser({
+        ...recorder,
+        onFrameHeader: (header) => {
+          recorder.onFrameHeader(header);
+          parser.stop();
+        },
+        onFramePayload: (chunk) => recorder.onFramePayload(chunk),
+        onFrameEnd: () => recorder.onFrameEnd(),
+        onProtocolError: (error) => recorder.onProtocolError(error),
+      });
+      parser.push(Buffer.concat([hex(MASKED_HELLO), hex(MASKED_HELLO)]));
+      parser.push(hex(MASKED_HELLO));
+      expect(recorder.events).to.deep.equal([{ type: 'header', fin: true, rsv1: false, opcode: 1, payloadLength: 5 }]);
+    });
+
+    it('stops from inside onFramePayload and onFrameEnd', () => {
+      for (const stopIn of ['payload', 'end'] as const) {
+        const events: string[] = [];
+        const parser: FrameParser = new FrameParser({
+          onFrameHeader: () => events.push('header'),
+          onFramePayload: () => (events.push('payload'), stopIn === 'payload' && parser.stop()),
+          onFrameEnd: () => (events.push('end'), stopIn === 'end' && parser.stop()),
+          onProtocolError: () => events.push('error'),
+        });
+        parser.push(Buffer.concat([hex(MASKED_HELLO), hex('83')]));
+        expect(events).to.deep.equal(stopIn === 'payload' ? ['header', 'payload'] : ['header', 'payload', 'end']);
+      }
+    });
+  });
+});
