@@ -35,21 +35,36 @@ export interface FrameToSend {
 
 /** What a case's script can do: the primitives of Autobahn's fuzzing client. */
 export interface CaseClient {
-  /** Send one frame. */
+  /**
+   * Send one frame, exactly as given. Raw, like Autobahn's `sendFrame`: a Close frame sent this
+   * way does not start the client's closing handshake (if the server answers it, the client takes
+   * the server's Close as the server closing first); `sendClose` does. Once the server's Close has
+   * arrived, the client writes nothing more (it has answered it).
+   */
   sendFrame(frame: FrameToSend): Promise<void>;
   /** Send raw octets (already encoded and masked). */
   sendRaw(bytes: Uint8Array, options?: { chopSize?: number; sync?: boolean }): Promise<void>;
   /**
    * Send a message: one frame, or frames of `fragmentSize` payload octets each
    * (the first with the message opcode, the rest continuation frames).
+   * As Autobahn's client cuts it: a payload no longer than `fragmentSize` goes in one frame;
+   * a longer one that is a multiple of `fragmentSize` ends with an empty final frame.
+   * `sync` applies to every frame.
    */
   sendMessage(opcode: number, payload: string | Uint8Array, options?: { fragmentSize?: number; sync?: boolean }): Promise<void>;
-  /** Start the closing handshake: send a Close frame with this code and reason (no code: empty body). */
+  /**
+   * Start the closing handshake: send a Close frame with this code and reason (no code: empty
+   * body, or the reason's octets alone — Autobahn's `sendCloseFrame`). The server must answer
+   * within 1 s, and drop TCP within 1 s after that, or the client drops TCP itself. Nothing is
+   * sent if the client already started closing or the server's Close has arrived.
+   */
   sendClose(code?: number, reason?: string | Uint8Array): Promise<void>;
   /** Pause the script (Autobahn's "CT"): a `timeout` event with the tag is recorded when it ends, unless the connection closed first. */
   sleep(ms: number, tag?: string): Promise<void>;
   /** Resolve once this many messages (not pongs) have been received in all, or the connection closed. */
   waitForMessages(count: number): Promise<void>;
+  /** Resolve once this many pongs have been received in all, or the connection closed. */
+  waitForPongs(count: number): Promise<void>;
   /** Autobahn's "KL": if the connection is not closed after `ms`, drop TCP (counts as "failed by client"). */
   killAfter(ms: number): void;
   /** Autobahn's "TI": after `ms`, send a Close 1000 (if not closing already). */

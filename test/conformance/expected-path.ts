@@ -1,0 +1,119 @@
+/**
+ * Builders for the transition paths conformance cases declare (`ExpectedPath` in case.ts).
+ *
+ * Plain string builders, not a simulator: each returns `EVENT->targetState` steps joined by
+ * single spaces, written after how the echo server dispatches events:
+ * - a data frame's header (`TEXT_FRAME`, `BINARY_FRAME`, `CONTINUATION_FRAME`) and its end
+ *   (`FRAME_END`) go to the message machine;
+ * - a control frame's header (`CONTROL_FRAME`) goes to the message machine, which stays where
+ *   it is; at the frame's end `PING_FRAME` / `PONG_FRAME` go to the closingHandshake machine,
+ *   `CLOSE_FRAME` to the connection and closingHandshake machines;
+ * - a header-level violation or a broken frame sequence is a `PROTOCOL_ERROR` for the
+ *   connection and closingHandshake machines;
+ * - the peer's FIN is `TCP_END`, the socket's end `TCP_CLOSED`; a machine records only the
+ *   events its current state handles.
+ */
+import type { ExpectedPath } from './case.js';
+
+/** The connection machine's first step: the opening handshake is accepted. */
+export const HANDSHAKE_ACCEPTED = 'HANDSHAKE_REQUEST->open';
+
+/** Joins steps (strings or lists of strings) with single spaces, skipping empty parts. */
+export function steps(...parts: readonly (string | undefined | readonly string[])[]): string {
+  return parts
+    .flat()
+    .filter((part): part is string => part !== undefined && part !== '')
+    .join(' ');
+}
+
+/** The steps `count` times over. */
+export function times(count: number, repeated: string): string {
+  return count <= 0 || repeated === '' ? '' : `${repeated} `.repeat(count - 1) + repeated;
+}
+
+/** The state the message machine is in after these steps: the last step's target, `awaitingMessage` when there are none. */
+export function messageStateAfter(messageSteps: string): string {
+  const arrow = messageSteps.lastIndexOf('->');
+  return arrow < 0 ? 'awaitingMessage' : messageSteps.slice(arrow + 2);
+}
+
+// The message machine.
+
+/** One unfragmented text message. */
+export function textMessagePath(): string {
+  return 'TEXT_FRAME->text.finalFrame FRAME_END->awaitingMessage';
+}
+
+/** One unfragmented binary message. */
+export function binaryMessagePath(): string {
+  return 'BINARY_FRAME->binary.finalFrame FRAME_END->awaitingMessage';
+}
+
+/** One message in `frames` (≥ 2) frames: the first with the message opcode, the last with FIN set. */
+export function fragmentedMessagePath(kind: 'text' | 'binary', frames: number): string {
+  const opening = kind === 'text' ? 'TEXT_FRAME' : 'BINARY_FRAME';
+  return steps(
+    `${opening}->${kind}.fragment FRAME_END->${kind}.awaitingContinuation`,
+    times(frames - 2, `CONTINUATION_FRAME->${kind}.fragment FRAME_END->${kind}.awaitingContinuation`),
+    `CONTINUATION_FRAME->${kind}.finalFrame FRAME_END->awaitingMessage`,
+  );
+}
+
+/** A control frame's header: the message machine stays in `state` (between messages by default). */
+export function controlFramePath(state = 'awaitingMessage'): string {
+  return `CONTROL_FRAME->${state}`;
+}
+
+// The closingHandshake machine, before any Close.
+
+/** A Ping is answered with a Pong: the closingHandshake machine stays open. */
+export function pingPath(): string {
+  return 'PING_FRAME->open';
+}
+
+/** A Pong is taken note of: the closingHandshake machine stays open. */
+export function pongPath(): string {
+  return 'PONG_FRAME->open';
+}
+
+// Whole cases.
+
+/** The machines' steps before the connection starts to close. */
+export interface PathBeforeClose {
+  /** The message machine's steps (default none). */
+  message?: string;
+  /** The closingHandshake machine's steps (Pings, Pongs; default none). */
+  closingHandshake?: string;
+}
+
+/**
+ * The client closes: its Close frame's header reaches the message machine (which stays in
+ * the state `before.message` left it in), the frame itself the connection and closingHandshake
+ * machines. A valid Close is echoed (`closeHandshakeComplete`); one whose body a guard refuses
+ * fails the connection (`failed`). Either way the server drops TCP, and the client's FIN
+ * (`TCP_END`) is ignored by both `closing` and the closingHandshake machine's state.
+ */
+export function clientClosePath(
+  before: PathBeforeClose = {},
+  closeFrameTarget: 'closeHandshakeComplete' | 'failed' = 'closeHandshakeComplete',
+): ExpectedPath {
+  const message = before.message ?? '';
+  return {
+    connection: steps(HANDSHAKE_ACCEPTED, 'CLOSE_FRAME->closing TCP_CLOSED->closed'),
+    message: steps(message, controlFramePath(messageStateAfter(message))),
+    closingHandshake: steps(before.closingHandshake, `CLOSE_FRAME->${closeFrameTarget} TCP_CLOSED->closed`),
+  };
+}
+
+/**
+ * The server fails the connection (`PROTOCOL_ERROR`: a header-level violation, a broken frame
+ * sequence, invalid UTF-8, a limit). `before.message` holds the message machine's steps up to
+ * and including the one that reported the error, if it did (e.g. `CONTINUATION_FRAME->failed`).
+ */
+export function serverFailPath(before: PathBeforeClose = {}): ExpectedPath {
+  return {
+    connection: steps(HANDSHAKE_ACCEPTED, 'PROTOCOL_ERROR->closing TCP_CLOSED->closed'),
+    message: before.message ?? '',
+    closingHandshake: steps(before.closingHandshake, 'PROTOCOL_ERROR->failed TCP_CLOSED->closed'),
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Runs conformance cases against a running server: one TCP connection per case, to the path
+ * `/conformance/<id>`, so that the server's transition records can be told apart by request
+ * URL when cases run side by side.
+ *
+ * ```ts
+ * const transitions = new TransitionLog();
+ * const echo = await startEchoServer({ host: '127.0.0.1', port: 0, onTransition: transitions.onTransition });
+ * const result = await runCase(someCase, { url: echo.url, transitions });
+ * result.failure; // undefined when the case passed, else what went wrong
+ * ```
+ * `runCases` runs many, a few at a time; `executeCase` and `gradeRun` are runCase's two halves.
+ */
+import type { ConformanceCase, ExpectedPath, ReceivedEvent } from './case.js';
+import { failureMessage, gradeCase, MACHINE_IDS, type CaseGrades } from './grade.js';
+import { WireClient, type CloseOutcome } from './wire-client.js';
+
+/** One transition of one of the server's machines, as the server reports it. */
+export interface TransitionRecord {
+  readonly machineId: string;
+  readonly eventType: string;
+  readonly source: string;
+  readonly target: string;
+}
+
+/** How long a case's script, and then the wait for the connection to close, may take by default. */
+export const DEFAULT_CASE_TIMEOUT_MS = 5000;
+/** How long to wait, after TCP closed on the client's side, for the server's connection machine to reach `closed`. */
+const SERVER_CLOSED_GRACE_MS = 1000;
+
+/** The request path a case's connection asks for. */
+export function casePath(id: string): string {
+  return `/conformance/${id}`;
+}
+
+/** The server's transition records, per request URL. Pass `onTransition` to the server. */
+export class TransitionLog {
+  private readonly records = new Map<string, TransitionRecord[]>();
+  private readonly closedWaiters = new Map<string, (() => void)[]>();
+
+  readonly onTransition = (connection: { readonly requestUrl: string }, record: TransitionRecord): void => {
+    const url = connection.requestUrl;
+    let list = this.records.get(url);
+    if (list === undefined) this.records.set(url, (list = []));
+    list.push({ machineId: record.machineId, eventType: record.eventType, source: record.source, target: record.target });
+    if (record.machineId === 'connection' && record.target === 'closed') {
+      for (const wake of this.closedWaiters.get(url) ?? []) wake();
+      this.closedWaiters.delete(url);
+    }
+  };
+
+  /** The records of `requestUrl` so far, in order. */
+  recordsOf(requestUrl: string): readonly TransitionRecord[] {
+    return this.records.get(requestUrl) ?? [];
+  }
+
+  forget(requestUrl: string): void {
+    this.records.delete(requestUrl);
+  }
+
+  /** Whether the connection machine of `requestUrl` reached `closed`. */
+  hasClosed(requestUrl: string): boolean {
+    return this.recordsOf(requestUrl).some((record) => record.machineId === 'connection' && record.target === 'closed');
+  }
+
+  /** Resolves true once the connection machine of `requestUrl` reached `closed`, false after `ms`. */
+  waitForClosed(requestUrl: string, ms: number): Promise<boolean> {
+    if (this.hasClosed(requestUrl)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      const waiters = this.closedWaiters.get(requestUrl) ?? [];
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.closedWaiters.set(requestUrl, waiters);
+    });
+  }
+
+  /** Each machine's recorded transitions, `EVENT->target` joined by single spaces. */
+  pathOf(requestUrl: string): ExpectedPath {
+    return renderPath(this.recordsOf(requestUrl));
+  }
+}
+
+/** Each machine's transitions among `records`, `EVENT->target` joined by single spaces. */
+export function renderPath(records: readonly TransitionRecord[]): ExpectedPath {
+  const path = (machineId: string) =>
+    records
+      .filter((record) => record.machineId === machineId)
+      .map((record) => `${record.eventType}->${record.target}`)
+      .join(' ');
+  const [connection, message, closingHandshake] = MACHINE_IDS.map(path) as [string, string, string];
+  return { connection, message, closingHandshake };
+}
+
+/** Where to run cases: the server's ws:// URL and, when the server reports them, its transitions. */
+export interface CaseTarget {
+  url: string;
+  transitions?: TransitionLog;
+}
+
+/** What happened when a case ran, before grading. */
+export interface CaseRun {
+  testCase: ConformanceCase;
+  received: readonly ReceivedEvent[];
+  /** How the connection ended; undefined when it never opened. */
+  close: CloseOutcome | undefined;
+  /** The server's transition records for the case's connection; undefined when the target reports none. */
+  transitions: readonly TransitionRecord[] | undefined;
+  /** The opening handshake failed or the script threw. */
+  error: string | undefined;
+  durationMs: number;
+}
+
+export interface CaseResult extends CaseGrades {
+  id: string;
+  title: string;
+  received: readonly ReceivedEvent[];
+  close: CloseOutcome | undefined;
+  /** The paths the server's machines took; undefined when the target reports no transitions. */
+  actualPath: ExpectedPath | undefined;
+  error: string | undefined;
+  /** Everything wrong with the case, for a test's failure message; undefined when it passed. */
+  failure: string | undefined;
+  durationMs: number;
+}
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * Runs one case without grading it: opens its connection, runs its script, waits for the
+ * connection to close (bounded by `timeoutMs`, 5 s by default, for the script and again for the
+ * close — then the client drops TCP) and briefly for the server's connection machine to reach
+ * `closed`. Never rejects: whatever goes wrong is in the run.
+ */
+export async function executeCase(testCase: ConformanceCase, target: CaseTarget): Promise<CaseRun> {
+  const started = performance.now();
+  const requestPath = casePath(testCase.id);
+  const log = target.transitions;
+  log?.forget(requestPath);
+  const budget = testCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
+  const run = (client: WireClient | undefined, error: string | undefined): CaseRun => {
+    const transitions = log?.recordsOf(requestPath);
+    log?.forget(requestPath);
+    return {
+      testCase,
+      received: client?.received ?? [],
+      close: client?.outcome(),
+      transitions,
+      error,
+      durationMs: Math.round(performance.now() - started),
+    };
+  };
+
+  let client: WireClient;
+  try {
+    client = await WireClient.connect(target.url, requestPath);
+  } catch (error) {
+    return run(undefined, describeError(error));
+  }
+
+  let error: string | undefined;
+  const script = (async () => testCase.script(client))().catch((thrown: unknown) => {
+    error = `the script threw: ${describeError(thrown)}`;
+    client.drop('the script threw');
+  });
+  if (!(await settlesWithin(script, budget))) client.drop(`the script did not finish within ${budget} ms`);
+  if (!(await client.waitForClose(budget))) client.drop(`the connection was still open ${budget} ms after the script ended`);
+  await client.closed;
+  // The script's waits end when the connection closes; a script stuck elsewhere is left behind.
+  await settlesWithin(script, 1000);
+  if (log !== undefined) await log.waitForClosed(requestPath, SERVER_CLOSED_GRACE_MS);
+  return run(client, error);
+}
+
+/** Grades a run: behaviour, closing behaviour and, when transitions were recorded, the paths. */
+export function gradeRun(run: CaseRun): CaseResult {
+  const { testCase, received, close, error } = run;
+  const actualPath = run.transitions === undefined ? undefined : renderPath(run.transitions);
+  const grades: CaseGrades =
+    close === undefined
+      ? {
+          behaviour: { grade: 'FAILED', detail: 'the connection never opened' },
+          closingBehaviour: { grade: 'FAILED', detail: 'the connection never opened' },
+          pathProblems: undefined,
+        }
+      : gradeCase(testCase, received, close, actualPath);
+  return {
+    id: testCase.id,
+    title: testCase.title,
+    received,
+    close,
+    actualPath,
+    error,
+    ...grades,
+    failure: failureMessage(grades, error),
+    durationMs: run.durationMs,
+  };
+}
+
+/** Runs and grades one case. */
+export async function runCase(testCase: ConformanceCase, target: CaseTarget): Promise<CaseResult> {
+  return gradeRun(await executeCase(testCase, target));
+}
+
+/**
+ * Runs cases, `concurrency` at a time (they are independent: one connection each), then grades
+ * them all — grading large payloads is CPU work that would stall the connections still running
+ * (client and server share this process and its event loop, and the close timers are 1 s).
+ * Returns the results by id; `onResult` hears of each as it is graded.
+ */
+export async function runCases(
+  cases: readonly ConformanceCase[],
+  target: CaseTarget,
+  options: { concurrency?: number; onResult?: (result: CaseResult) => void } = {},
+): Promise<Map<string, CaseResult>> {
+  const runs = new Map<ConformanceCase, CaseRun>();
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const testCase = cases[next++]!;
+      runs.set(testCase, await executeCase(testCase, target));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  const results = new Map<string, CaseResult>();
+  for (const testCase of cases) {
+    const result = gradeRun(runs.get(testCase)!);
+    results.set(testCase.id, result);
+    options.onResult?.(result);
+  }
+  return results;
+}
