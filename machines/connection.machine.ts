@@ -31,12 +31,16 @@ export const connectionMachine = setup({
     /** §4.2.1 items 1, 2, 4, 5: HTTP version, Host, Connection: Upgrade, a 16-byte key. */
     isMalformedHandshake: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !isWellFormedUpgradeRequest(event),
+    /** RFC 7692 §5: the client offered permessage-deflate and the server accepted an offer. */
+    isPerMessageDeflateAgreed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.perMessageDeflateAgreed,
   },
   actions: {
     // Effects. The machine names them; the protocol core carries them out from the action
     // list that each transition returns. An actor running this machine performs no I/O.
     /** §4.2.2 item 5: send 101 Switching Protocols with |Sec-WebSocket-Accept|. */
     acceptHandshake: () => {},
+    /** RFC 7692 §7.2: from now on, messages may be compressed (RSV1) in both directions. */
+    enablePerMessageDeflate: () => {},
     /** Answer with an HTTP error status and close the TCP connection. */
     rejectHandshake: (_, _params: { status: number }) => {},
     /** Tell the application that the connection is closed, with the code and reason. */
@@ -54,6 +58,7 @@ export const connectionMachine = setup({
           { guard: 'isNotWebSocketUpgrade', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isUnsupportedVersion', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isMalformedHandshake', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
+          { guard: 'isPerMessageDeflateAgreed', target: 'open', actions: ['enablePerMessageDeflate', 'acceptHandshake'] },
           { target: 'open', actions: 'acceptHandshake' },
         ],
         TCP_CLOSED: { target: 'closed' },

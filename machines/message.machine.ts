@@ -6,10 +6,29 @@
  * payload arrives) and on the frame's end (so a final frame delivers its message). Payload
  * bytes never enter the machine: the protocol core appends them to the message in progress.
  */
-import { setup } from 'xstate';
+import { and, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
 
-type MessageKind = 'Text' | 'Binary';
+type MessageKind = 'Text' | 'Binary' | 'CompressedText' | 'CompressedBinary';
+
+/** The target state of a message kind, e.g. `compressedText`. */
+function stateOf(kind: MessageKind): string {
+  return kind[0]!.toLowerCase() + kind.slice(1);
+}
+
+/**
+ * The first frame of a message. RFC 7692 §6: "the RSV1 bit is set only on the first frame" of a
+ * compressed message; the frame parser refuses RSV1 unless permessage-deflate was agreed.
+ */
+function startOf(plain: 'Text' | 'Binary') {
+  const compressed = `Compressed${plain}` as const;
+  return [
+    { guard: and(['isCompressed', 'isFinalFrame']), target: `${stateOf(compressed)}.finalFrame`, actions: `begin${compressed}Message` as const },
+    { guard: 'isCompressed', target: `${stateOf(compressed)}.fragment`, actions: `begin${compressed}Message` as const },
+    { guard: 'isFinalFrame', target: `${stateOf(plain)}.finalFrame`, actions: `begin${plain}Message` as const },
+    { target: `${stateOf(plain)}.fragment`, actions: `begin${plain}Message` as const },
+  ] as const;
+}
 
 /**
  * The states of a message in progress, the same for text and binary: the current frame is the
@@ -32,6 +51,12 @@ function messageInProgress(kind: MessageKind) {
       awaitingContinuation: {
         on: {
           CONTINUATION_FRAME: [
+            // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message, never a continuation.
+            {
+              guard: 'isCompressed',
+              target: '#message.failed',
+              actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_UNEXPECTED_RSV_1', closeCode: 1002 } },
+            },
             { guard: 'isFinalFrame', target: 'finalFrame' },
             { target: 'fragment' },
           ],
@@ -61,6 +86,10 @@ export const messageMachine = setup({
     isFinalFrame: ({ event }) =>
       (event.type === 'TEXT_FRAME' || event.type === 'BINARY_FRAME' || event.type === 'CONTINUATION_FRAME') &&
       event.fin,
+    /** RFC 7692 §6: RSV1 on a message's first frame — "per-message compressed". */
+    isCompressed: ({ event }) =>
+      (event.type === 'TEXT_FRAME' || event.type === 'BINARY_FRAME' || event.type === 'CONTINUATION_FRAME') &&
+      event.rsv1,
   },
   actions: {
     // Effects. The machine names them; the protocol core carries them out from the action
@@ -69,10 +98,18 @@ export const messageMachine = setup({
     beginTextMessage: () => {},
     /** Start collecting a binary message. */
     beginBinaryMessage: () => {},
+    /** Start collecting a compressed text message (RFC 7692): inflated, then checked as UTF-8. */
+    beginCompressedTextMessage: () => {},
+    /** Start collecting a compressed binary message (RFC 7692). */
+    beginCompressedBinaryMessage: () => {},
     /** Hand the complete text message to the application. */
     deliverTextMessage: () => {},
     /** Hand the complete binary message to the application. */
     deliverBinaryMessage: () => {},
+    /** RFC 7692 §7.2.2: inflate the message, check it as UTF-8, hand it to the application. */
+    deliverCompressedTextMessage: () => {},
+    /** RFC 7692 §7.2.2: inflate the message and hand it to the application. */
+    deliverCompressedBinaryMessage: () => {},
     /** The frame sequence breaks §5.4: fail the connection (§7.1.7) with the given code. */
     reportProtocolError: (_, _params: { code: string; closeCode: number }) => {},
   },
@@ -83,14 +120,8 @@ export const messageMachine = setup({
     /** No message in progress: the next data frame must start one. */
     awaitingMessage: {
       on: {
-        TEXT_FRAME: [
-          { guard: 'isFinalFrame', target: 'text.finalFrame', actions: 'beginTextMessage' },
-          { target: 'text.fragment', actions: 'beginTextMessage' },
-        ],
-        BINARY_FRAME: [
-          { guard: 'isFinalFrame', target: 'binary.finalFrame', actions: 'beginBinaryMessage' },
-          { target: 'binary.fragment', actions: 'beginBinaryMessage' },
-        ],
+        TEXT_FRAME: startOf('Text'),
+        BINARY_FRAME: startOf('Binary'),
         // §5.4: a continuation frame continues a message; with none in progress there is nothing to continue.
         CONTINUATION_FRAME: {
           target: 'failed',
@@ -103,6 +134,10 @@ export const messageMachine = setup({
     text: messageInProgress('Text'),
     /** A binary message (opcode 0x2) is in progress. */
     binary: messageInProgress('Binary'),
+    /** A compressed text message (RFC 7692 §6) is in progress. */
+    compressedText: messageInProgress('CompressedText'),
+    /** A compressed binary message (RFC 7692 §6) is in progress. */
+    compressedBinary: messageInProgress('CompressedBinary'),
     /** The frame sequence was invalid; no further frame is read. */
     failed: { type: 'final' },
   },

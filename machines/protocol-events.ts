@@ -14,6 +14,8 @@ export interface HandshakeRequestEvent {
   method: string;
   httpVersion: string;
   headers: IncomingHttpHeaders;
+  /** permessage-deflate was offered and the server agreed on parameters (RFC 7692 §5). */
+  perMessageDeflateAgreed: boolean;
 }
 
 /** A data frame's header has arrived (RFC 6455 §5.6); its payload follows. */

@@ -25,6 +25,21 @@ import type {
   ProtocolEvent,
 } from '../machines/protocol-events.js';
 import { handshakeRefusal, switchingProtocolsResponse, type HandshakeRefusal } from './opening-handshake.js';
+import { parseExtensionOffers } from './permessage-deflate/extension-header.js';
+import {
+  negotiatePerMessageDeflate,
+  type NegotiatedPerMessageDeflate,
+  type PerMessageDeflateOptions,
+} from './permessage-deflate/negotiation.js';
+
+/** What the I/O layer provides to compress and decompress messages (RFC 7692 §7.2). */
+export interface MessageCompressor {
+  /** Inflate a whole message; throws `InflatedTooLarge` past `maxSize`, `CorruptDeflateData` on bad data. */
+  inflate(compressed: readonly Buffer[], maxSize: number): Buffer;
+  deflate(data: Uint8Array): Buffer;
+  /** Messages shorter than this are sent uncompressed. */
+  readonly threshold: number;
+}
 
 const OPCODE_CONTINUATION = 0x0;
 const OPCODE_TEXT = 0x1;
@@ -62,6 +77,10 @@ export interface ProtocolOutput {
 export interface ProtocolOptions {
   /** Largest message accepted, in bytes (RFC 6455 §10.4); larger ones fail the connection with 1009. */
   maxMessageSize: number;
+  /** permessage-deflate settings; undefined: the extension is never agreed. */
+  perMessageDeflate?: PerMessageDeflateOptions | undefined;
+  /** Makes the compressor once permessage-deflate is agreed (zlib lives in the I/O layer). */
+  createCompressor?: ((agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions) => MessageCompressor) | undefined;
   /** Called on every transition any machine takes (the inspector, the conformance suite). */
   onTransition?: ((transition: CompiledTransition) => void) | undefined;
 }
@@ -85,6 +104,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   private messageChunks: Buffer[] = [];
   private messageLength = 0;
   private messageIsText = false;
+  private messageIsCompressed = false;
   private readonly utf8 = new Utf8StreamValidator();
 
   // The control frame being read (at most 125 bytes, RFC 6455 §5.5).
@@ -97,7 +117,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   private closeReasonToSend: Buffer | undefined;
   private failure: ProtocolError | undefined;
   private handshakeKey = '';
-  private handshakeExtraHeaders: string[] = [];
+  private perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
+  private compressor: MessageCompressor | undefined;
 
   constructor(
     private readonly output: ProtocolOutput,
@@ -127,11 +148,16 @@ export class ConnectionProtocol implements FrameParserHandler {
   // ---------------------------------------------------------------- inputs
 
   /** RFC 6455 §4.2.1: the client's opening handshake. */
-  receiveHandshake(request: Omit<HandshakeRequestEvent, 'type'>, extraResponseHeaders: string[] = []): void {
+  receiveHandshake(request: Omit<HandshakeRequestEvent, 'type' | 'perMessageDeflateAgreed'>): void {
     const key = request.headers['sec-websocket-key'];
     this.handshakeKey = typeof key === 'string' ? key : '';
-    this.handshakeExtraHeaders = extraResponseHeaders;
-    this.dispatch({ type: 'HANDSHAKE_REQUEST', ...request });
+    const deflateOptions = this.options.perMessageDeflate;
+    if (deflateOptions !== undefined) {
+      // RFC 6455 §9.1: a header that does not follow the grammar declines every extension.
+      const offers = parseExtensionOffers(request.headers['sec-websocket-extensions']) ?? [];
+      this.perMessageDeflateAgreed = negotiatePerMessageDeflate(offers, deflateOptions);
+    }
+    this.dispatch({ type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined });
   }
 
   /** Bytes from the peer, in any chunking. The core takes ownership (it unmasks in place). */
@@ -209,8 +235,9 @@ export class ConnectionProtocol implements FrameParserHandler {
     }
     // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the
     // byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
-    // Connection_." Checked as the bytes arrive, so the failure is as early as possible.
-    if (this.messageIsText && !this.utf8.push(chunk)) {
+    // Connection_." Checked as the bytes arrive, so the failure is as early as possible
+    // (compressed text is checked once inflated).
+    if (this.messageIsText && !this.messageIsCompressed && !this.utf8.push(chunk)) {
       this.fail('WS_ERR_INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
       return;
     }
@@ -221,7 +248,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   onFrameEnd(): void {
     const opcode = this.frameOpcode;
     if (opcode === OPCODE_CONTINUATION || opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
-      if (this.frameFin && this.messageIsText && !this.utf8.end()) {
+      if (this.frameFin && this.messageIsText && !this.messageIsCompressed && !this.utf8.end()) {
         this.fail('WS_ERR_INVALID_UTF8', 1007, 'a text message ends inside a UTF-8 sequence');
         return;
       }
@@ -296,10 +323,18 @@ export class ConnectionProtocol implements FrameParserHandler {
   private runAction(action: CompiledAction, event: ProtocolEvent): void {
     switch (action.type) {
       // connection machine
-      case 'acceptHandshake':
-        this.output.write(Buffer.from(switchingProtocolsResponse(this.handshakeKey, this.handshakeExtraHeaders)));
+      case 'enablePerMessageDeflate': {
+        const agreed = this.perMessageDeflateAgreed!;
+        this.compressor = this.options.createCompressor!(agreed, this.options.perMessageDeflate!);
+        this.parser.rsv1Allowed = true;
+        return;
+      }
+      case 'acceptHandshake': {
+        const extensions = this.compressor ? [`Sec-WebSocket-Extensions: ${this.perMessageDeflateAgreed!.response}`] : [];
+        this.output.write(Buffer.from(switchingProtocolsResponse(this.handshakeKey, extensions)));
         this.output.opened();
         return;
+      }
       case 'rejectHandshake': {
         this.output.refuseHandshake(handshakeRefusal(action.params!['status'] as number));
         return;
@@ -315,10 +350,22 @@ export class ConnectionProtocol implements FrameParserHandler {
 
       // message machine
       case 'beginTextMessage':
-        this.beginMessage(true);
+        this.beginMessage(true, false);
         return;
       case 'beginBinaryMessage':
-        this.beginMessage(false);
+        this.beginMessage(false, false);
+        return;
+      case 'beginCompressedTextMessage':
+        this.beginMessage(true, true);
+        return;
+      case 'beginCompressedBinaryMessage':
+        this.beginMessage(false, true);
+        return;
+      case 'deliverCompressedTextMessage':
+        this.deliverCompressedMessage(false);
+        return;
+      case 'deliverCompressedBinaryMessage':
+        this.deliverCompressedMessage(true);
         return;
       case 'deliverTextMessage':
         this.output.message(this.takeMessage(), false);
@@ -387,8 +434,35 @@ export class ConnectionProtocol implements FrameParserHandler {
     throw new Error(`sendCloseFrame has no close code for ${event.type}`);
   }
 
-  private beginMessage(isText: boolean): void {
+  /** RFC 7692 §7.2.2: inflate, then treat the result as the message's payload. */
+  private deliverCompressedMessage(isBinary: boolean): void {
+    const compressed = this.messageChunks;
+    this.messageChunks = [];
+    this.messageLength = 0;
+    let data: Buffer;
+    try {
+      data = this.compressor!.inflate(compressed, this.options.maxMessageSize);
+    } catch (error) {
+      if ((error as Error).name === 'InflatedTooLarge') {
+        // RFC 6455 §7.4.1: 1009 "a message that is too big for it to process".
+        this.fail('WS_ERR_MESSAGE_TOO_BIG', 1009, `inflated message exceeds ${this.options.maxMessageSize} bytes`);
+      } else {
+        // Corrupt deflate data: for text the payload cannot be the UTF-8 it must be (1007);
+        // for binary the extension's framing is broken (1002).
+        this.fail('WS_ERR_INVALID_COMPRESSED_DATA', isBinary ? 1002 : 1007, 'invalid permessage-deflate data');
+      }
+      return;
+    }
+    if (!isBinary && !isValidUtf8(data)) {
+      this.fail('WS_ERR_INVALID_UTF8', 1007, 'invalid UTF-8 in a compressed text message');
+      return;
+    }
+    this.output.message(data, isBinary);
+  }
+
+  private beginMessage(isText: boolean, isCompressed: boolean): void {
     this.messageIsText = isText;
+    this.messageIsCompressed = isCompressed;
     this.messageChunks = [];
     this.messageLength = 0;
     if (isText) this.utf8.reset();
@@ -402,11 +476,14 @@ export class ConnectionProtocol implements FrameParserHandler {
     return data;
   }
 
-  private writeFrame(opcode: number, payload: Uint8Array): void {
+  private writeFrame(opcode: number, data: Uint8Array): void {
+    // RFC 7692 §6: a compressed message has RSV1 set on its first (here: only) frame.
+    const compress = this.compressor !== undefined && data.length >= this.compressor.threshold;
+    const payload = compress ? this.compressor!.deflate(data) : data;
     if (payload.length < COPY_PAYLOAD_BELOW) {
-      this.output.write(encodeFrame(opcode, payload));
+      this.output.write(encodeFrame(opcode, payload, true, compress));
     } else {
-      this.output.write(encodeFrameHeader(opcode, payload.length, true, false));
+      this.output.write(encodeFrameHeader(opcode, payload.length, true, compress));
       this.output.write(payload);
     }
   }

@@ -12,8 +12,9 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
+/** Starts the echo server; permessage-deflate is on unless `options.perMessageDeflate` says otherwise. */
 export async function startEchoServer(options: ServerOptions = {}): Promise<EchoServer> {
-  const server = new WebSocketServer(options);
+  const server = new WebSocketServer({ perMessageDeflate: true, ...options });
   server.on('connection', (connection) => {
     connection.on('message', (data: Buffer, isBinary: boolean) => {
       if (connection.readyState === 'open') connection.send(data, { binary: isBinary });

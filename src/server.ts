@@ -13,6 +13,23 @@ import { WebSocketConnection, type ConnectionOptions } from './websocket-connect
 import { ConnectionProtocol } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import type { CompiledTransition } from './compiled-machine.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
+
+function checkRange(name: string, value: number | undefined, low: number, high: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < low || value > high)) {
+    throw new RangeError(`perMessageDeflate.${name} must be an integer from ${low} to ${high}`);
+  }
+}
+
+/** Refuse settings zlib or RFC 7692 cannot keep, at construction rather than per connection. */
+function checkPerMessageDeflateOptions(options: PerMessageDeflateOptions): void {
+  // zlib turns a raw-deflate window of 8 bits into 9: a promise of 8 could not be kept.
+  checkRange('serverMaxWindowBits', options.serverMaxWindowBits, 9, 15);
+  checkRange('clientMaxWindowBits', options.clientMaxWindowBits, 8, 15);
+  checkRange('level', options.level, 0, 9);
+  checkRange('memLevel', options.memLevel, 1, 9);
+  checkRange('threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
+}
 
 export interface ServerOptions {
   /** Default 9001. 0 picks a free port. */
@@ -25,6 +42,11 @@ export interface ServerOptions {
   closeTimeoutMs?: number;
   /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
   writeHighWaterMark?: number;
+  /**
+   * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
+   * absent to never agree to it. The message size limit applies to the inflated size.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Called on every transition any connection's machines take. */
   onTransition?: (connection: WebSocketConnection, transition: CompiledTransition) => void;
 }
@@ -41,11 +63,15 @@ export class WebSocketServer extends EventEmitter {
   readonly httpServer: Server;
   /** Connections whose TCP connection is not closed yet. */
   readonly connections = new Set<WebSocketConnection>();
-  private readonly options: Required<Omit<ServerOptions, 'onTransition'>> & Pick<ServerOptions, 'onTransition'>;
+  private readonly options: Required<Omit<ServerOptions, 'onTransition' | 'perMessageDeflate'>> & Pick<ServerOptions, 'onTransition'>;
+  private readonly perMessageDeflate: PerMessageDeflateOptions | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
-    this.options = { ...defaultServerOptions, ...options };
+    const { perMessageDeflate, ...rest } = options;
+    this.options = { ...defaultServerOptions, ...rest };
+    this.perMessageDeflate = perMessageDeflate === true ? {} : perMessageDeflate || undefined;
+    if (this.perMessageDeflate) checkPerMessageDeflateOptions(this.perMessageDeflate);
     this.httpServer = createServer((request, response) => this.onRequest(request, response));
     this.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(request, socket as Socket, head),
@@ -98,6 +124,7 @@ export class WebSocketServer extends EventEmitter {
       maxMessageSize: this.options.maxMessageSize,
       closeTimeoutMs: this.options.closeTimeoutMs,
       writeHighWaterMark: this.options.writeHighWaterMark,
+      perMessageDeflate: this.perMessageDeflate,
       onTransition: this.options.onTransition,
     };
   }
@@ -130,7 +157,7 @@ export class WebSocketServer extends EventEmitter {
         protocolError: () => {},
         closed: () => {},
       },
-      { maxMessageSize: 0 },
+      { maxMessageSize: 0, perMessageDeflate: undefined },
     );
     protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
     response.writeHead(refusal.status, refusal.statusText, refusal.headers);

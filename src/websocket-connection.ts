@@ -14,12 +14,16 @@ import { ConnectionProtocol, type ProtocolOutput, type ReadyState } from './conn
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
+import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
 
 export interface ConnectionOptions {
   maxMessageSize: number;
   closeTimeoutMs: number;
   /** Stop reading from the peer while this many bytes wait to be written to it. */
   writeHighWaterMark: number;
+  /** permessage-deflate settings, when the server offers it. */
+  perMessageDeflate: PerMessageDeflateOptions | undefined;
   onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition) => void) | undefined;
 }
 
@@ -51,6 +55,8 @@ export class WebSocketConnection extends EventEmitter {
     const onTransition = options.onTransition;
     this.protocol = new ConnectionProtocol(this.output(), {
       maxMessageSize: options.maxMessageSize,
+      perMessageDeflate: options.perMessageDeflate,
+      createCompressor: (agreed, deflateOptions) => new PerMessageDeflateCodec(agreed, deflateOptions),
       onTransition: onTransition && ((transition) => onTransition(this, transition)),
     });
   }
@@ -90,14 +96,11 @@ export class WebSocketConnection extends EventEmitter {
    * @internal Run the opening handshake on the upgrade request; `head` is the first bytes
    * after it. Returns whether the connection opened.
    */
-  start(request: IncomingMessage, head: Buffer, extraResponseHeaders: string[] = []): boolean {
+  start(request: IncomingMessage, head: Buffer): boolean {
     const socket = this.socket;
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onSocketClose());
-    this.protocol.receiveHandshake(
-      { method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers },
-      extraResponseHeaders,
-    );
+    this.protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
     if (this.refusal !== undefined) {
       socket.end(refusalResponseText(this.refusal));
       return false;

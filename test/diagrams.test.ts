@@ -149,6 +149,7 @@ describe('diagrams', () => {
         'isNotWebSocketUpgrade',
         'isUnsupportedVersion',
         'isMalformedHandshake',
+        'isPerMessageDeflateAgreed',
         'else',
       ]);
       expect(connection.edges.find((e) => e.eventType === 'TCP_CLOSED')?.guard).to.equal(undefined);

@@ -9,6 +9,7 @@ const handshakeRequest = fc.record({
   type: fc.constant('HANDSHAKE_REQUEST' as const),
   method: fc.constantFrom('GET', 'POST', 'get'),
   httpVersion: fc.constantFrom('1.1', '1.0', '2.0'),
+  perMessageDeflateAgreed: fc.boolean(),
   headers: fc.record(
     {
       host: fc.constantFrom('127.0.0.1:9001', ''),

@@ -70,6 +70,18 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
         'A binary message is in progress (opcode 0x2). §5.6: "arbitrary binary data whose interpretation is ' +
         'solely up to the application layer".',
       ...Object.fromEntries(Object.entries(fragmentedMessage('binary')).map(([key, text]) => [`binary.${key}`, text])),
+      compressedText:
+        'A compressed text message is in progress: its first frame had RSV1 set, "Per-Message Compressed" ' +
+        '(RFC 7692 §6). The payload is inflated at the end of the message (§7.2.2) and then checked as UTF-8.',
+      ...Object.fromEntries(
+        Object.entries(fragmentedMessage('text')).map(([key, text]) => [`compressedText.${key}`, text]),
+      ),
+      compressedBinary:
+        'A compressed binary message is in progress (RFC 7692 §6); it is inflated at the end of the message ' +
+        '(§7.2.2). RSV1 on any later fragment fails the connection with 1002.',
+      ...Object.fromEntries(
+        Object.entries(fragmentedMessage('binary')).map(([key, text]) => [`compressedBinary.${key}`, text]),
+      ),
       failed:
         'The frame sequence broke §5.4. The connection is failed (§7.1.7) with 1002, "a protocol error" ' +
         '(§7.4.1), and no further frame is read.',
