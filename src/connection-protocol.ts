@@ -82,7 +82,7 @@ export interface ProtocolOptions {
   /** Makes the compressor once permessage-deflate is agreed (zlib lives in the I/O layer). */
   createCompressor?: ((agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions) => MessageCompressor) | undefined;
   /** Called on every transition any machine takes (the inspector, the conformance suite). */
-  onTransition?: ((transition: CompiledTransition) => void) | undefined;
+  onTransition?: ((transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
 }
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
@@ -313,7 +313,7 @@ export class ConnectionProtocol implements FrameParserHandler {
       const transition = compiledMachines[slot]!.step(this.states[slot]!, event);
       if (transition === undefined) continue;
       this.states[slot] = transition.targetIndex;
-      this.options.onTransition?.(transition);
+      this.options.onTransition?.(transition, event);
       const actions = transition.actions;
       for (let i = 0; i < actions.length; i++) this.runAction(actions[i]!, event);
     }

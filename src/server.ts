@@ -13,6 +13,7 @@ import { WebSocketConnection, type ConnectionOptions } from './websocket-connect
 import { ConnectionProtocol } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolEvent } from '../machines/protocol-events.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 
 function checkRange(name: string, value: number | undefined, low: number, high: number): void {
@@ -48,7 +49,11 @@ export interface ServerOptions {
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Called on every transition any connection's machines take. */
-  onTransition?: (connection: WebSocketConnection, transition: CompiledTransition) => void;
+  /**
+   * Called on every transition any connection's machines take, with the event that caused it.
+   * The event object may be reused by the connection for the next frame: copy what you keep.
+   */
+  onTransition?: (connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void;
 }
 
 export const defaultServerOptions = {

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionProtocol, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
 import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolEvent } from '../machines/protocol-events.js';
 import type { ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
@@ -24,7 +25,7 @@ export interface ConnectionOptions {
   writeHighWaterMark: number;
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
-  onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition) => void) | undefined;
+  onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
 }
 
 export interface SendOptions {
@@ -57,7 +58,7 @@ export class WebSocketConnection extends EventEmitter {
       maxMessageSize: options.maxMessageSize,
       perMessageDeflate: options.perMessageDeflate,
       createCompressor: (agreed, deflateOptions) => new PerMessageDeflateCodec(agreed, deflateOptions),
-      onTransition: onTransition && ((transition) => onTransition(this, transition)),
+      onTransition: onTransition && ((transition, event) => onTransition(this, transition, event)),
     });
   }
 
