@@ -83,32 +83,42 @@ export interface ProtocolOptions {
   createCompressor?: ((agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions) => MessageCompressor) | undefined;
   /** Called on every transition any machine takes (the inspector, the conformance suite). */
   onTransition?: ((transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
+  /** Called with every frame header read or written (the inspector); positional, so it allocates nothing. */
+  onFrame?: ((direction: 'in' | 'out', opcode: number, payloadLength: number, fin: boolean, rsv1: boolean) => void) | undefined;
 }
+
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 
 export class ConnectionProtocol implements FrameParserHandler {
   /** Current state index of each machine, by MachineSlot. */
-  private readonly states = compiledMachines.map((machine) => machine.initialState);
+  private readonly states: [number, number, number] = [
+    compiledMachines[0].initialState,
+    compiledMachines[1].initialState,
+    compiledMachines[2].initialState,
+  ];
   private readonly parser: FrameParser;
-  private readonly pendingEvents: ProtocolEvent[] = [];
+  /** Events raised while a dispatch is running (rare: allocated on first use). */
+  private pendingEvents: ProtocolEvent[] | undefined;
   private dispatching = false;
   private framesIgnored = false;
 
   // The frame being read.
   private frameOpcode = 0;
   private frameFin = false;
-  private readonly dataFrameEvent: DataFrameEvent = { type: 'TEXT_FRAME', fin: false, rsv1: false };
+  /** Reused for every data frame header, so a frame allocates no event (made on the first frame). */
+  private dataFrameEvent: DataFrameEvent | undefined;
 
   // The message being assembled (data plane).
-  private messageChunks: Buffer[] = [];
+  private messageChunks = NO_CHUNKS as Buffer[];
   private messageLength = 0;
   private messageIsText = false;
   private messageIsCompressed = false;
-  private readonly utf8 = new Utf8StreamValidator();
+  private utf8: Utf8StreamValidator | undefined;
 
   // The control frame being read (at most 125 bytes, RFC 6455 §5.5).
-  private controlChunks: Buffer[] = [];
+  private controlChunks = NO_CHUNKS as Buffer[];
 
   // Closing handshake data.
   private closeCodeReceived: number | undefined;
@@ -191,7 +201,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   ping(data: Uint8Array = Buffer.alloc(0)): void {
     if (!this.canSend) throw new Error(`cannot ping: the connection is ${this.readyState}`);
     if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
-    this.output.write(encodeFrame(OPCODE_PING, data));
+    this.writeControlFrame(OPCODE_PING, encodeFrame(OPCODE_PING, data));
   }
 
   /** RFC 6455 §7.1.2: start the closing handshake. */
@@ -210,12 +220,13 @@ export class ConnectionProtocol implements FrameParserHandler {
     const opcode = header.opcode;
     this.frameOpcode = opcode;
     this.frameFin = header.fin;
+    this.options.onFrame?.('in', opcode, header.payloadLength, header.fin, header.rsv1);
     if (opcode >= OPCODE_CLOSE) {
       this.controlChunks = [];
       this.dispatch({ type: 'CONTROL_FRAME' });
       return;
     }
-    const event = this.dataFrameEvent;
+    const event = (this.dataFrameEvent ??= { type: 'TEXT_FRAME', fin: false, rsv1: false });
     event.type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
     event.fin = header.fin;
     event.rsv1 = header.rsv1;
@@ -237,7 +248,7 @@ export class ConnectionProtocol implements FrameParserHandler {
     // byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
     // Connection_." Checked as the bytes arrive, so the failure is as early as possible
     // (compressed text is checked once inflated).
-    if (this.messageIsText && !this.messageIsCompressed && !this.utf8.push(chunk)) {
+    if (this.messageIsText && !this.messageIsCompressed && !this.utf8!.push(chunk)) {
       this.fail('WS_ERR_INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
       return;
     }
@@ -248,7 +259,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   onFrameEnd(): void {
     const opcode = this.frameOpcode;
     if (opcode === OPCODE_CONTINUATION || opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
-      if (this.frameFin && this.messageIsText && !this.messageIsCompressed && !this.utf8.end()) {
+      if (this.frameFin && this.messageIsText && !this.messageIsCompressed && !this.utf8!.end()) {
         this.fail('WS_ERR_INVALID_UTF8', 1007, 'a text message ends inside a UTF-8 sequence');
         return;
       }
@@ -294,13 +305,16 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** Hand an event to every machine that declares it; events raised meanwhile wait their turn. */
   private dispatch(event: ProtocolEvent): void {
     if (this.dispatching) {
-      this.pendingEvents.push(event);
+      (this.pendingEvents ??= []).push(event);
       return;
     }
     this.dispatching = true;
     try {
       this.step(event);
-      while (this.pendingEvents.length > 0) this.step(this.pendingEvents.shift()!);
+      const pending = this.pendingEvents;
+      if (pending !== undefined) {
+        while (pending.length > 0) this.step(pending.shift()!);
+      }
     } finally {
       this.dispatching = false;
     }
@@ -383,7 +397,7 @@ export class ConnectionProtocol implements FrameParserHandler {
       case 'sendPong':
         // §5.5.3: "A Pong frame sent in response to a Ping frame must have identical
         // "Application data" as found in the message body of the Ping frame being replied to."
-        this.output.write(encodeFrame(OPCODE_PONG, this.controlPayload()));
+        this.writeControlFrame(OPCODE_PONG, encodeFrame(OPCODE_PONG, this.controlPayload()));
         return;
       case 'reportPing':
         this.output.ping(this.controlPayload());
@@ -393,10 +407,10 @@ export class ConnectionProtocol implements FrameParserHandler {
         return;
       case 'echoCloseFrame':
         // §5.5.1: "the endpoint typically echos the status code it received".
-        this.output.write(encodeCloseFrame(this.closeCodeReceived));
+        this.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(this.closeCodeReceived));
         return;
       case 'sendCloseFrame':
-        this.output.write(encodeCloseFrame(this.closeCodeToSend(action, event), this.closeReasonToSend));
+        this.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(this.closeCodeToSend(action, event), this.closeReasonToSend));
         return;
       case 'ignoreFurtherFrames':
         this.framesIgnored = true;
@@ -437,7 +451,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** RFC 7692 §7.2.2: inflate, then treat the result as the message's payload. */
   private deliverCompressedMessage(isBinary: boolean): void {
     const compressed = this.messageChunks;
-    this.messageChunks = [];
+    this.messageChunks = NO_CHUNKS as Buffer[];
     this.messageLength = 0;
     let data: Buffer;
     try {
@@ -465,21 +479,28 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.messageIsCompressed = isCompressed;
     this.messageChunks = [];
     this.messageLength = 0;
-    if (isText) this.utf8.reset();
+    if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
 
   private takeMessage(): Buffer {
     const chunks = this.messageChunks;
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.messageLength);
-    this.messageChunks = [];
+    this.messageChunks = NO_CHUNKS as Buffer[];
     this.messageLength = 0;
     return data;
+  }
+
+  /** A whole encoded control frame (payload ≤ 125 bytes, so its header is 2 bytes). */
+  private writeControlFrame(opcode: number, frame: Buffer): void {
+    this.options.onFrame?.('out', opcode, frame.length - 2, true, false);
+    this.output.write(frame);
   }
 
   private writeFrame(opcode: number, data: Uint8Array): void {
     // RFC 7692 §6: a compressed message has RSV1 set on its first (here: only) frame.
     const compress = this.compressor !== undefined && data.length >= this.compressor.threshold;
     const payload = compress ? this.compressor!.deflate(data) : data;
+    this.options.onFrame?.('out', opcode, payload.length, true, compress);
     if (payload.length < COPY_PAYLOAD_BELOW) {
       this.output.write(encodeFrame(opcode, payload, true, compress));
     } else {

@@ -81,13 +81,15 @@ export class FrameParser {
   /** GET_INFO: the first byte has been read and checked, the second has not arrived. */
   private firstByteRead = false;
   /** Extended length or masking key bytes that straddle chunks, gathered here. */
-  private readonly scratch = Buffer.alloc(8);
+  // Allocated on first use: most connections never split a header across chunks, and an idle
+  // connection should cost as little memory as possible.
+  private scratch: Buffer | undefined;
   private scratchLength = 0;
   /** Where takeHeaderBytes() put the bytes it returned. */
   private fieldOffset = 0;
 
   private readonly header: FrameHeader = { fin: false, rsv1: false, opcode: 0, payloadLength: 0 };
-  private readonly maskKey = new Uint8Array(4);
+  private maskKey: Uint8Array | undefined;
   /** GET_DATA: payload bytes still to come, and the key index of the next one. */
   private remaining = 0;
   private maskOffset = 0;
@@ -255,7 +257,7 @@ export class FrameParser {
     const source = this.takeHeaderBytes(4);
     if (source === null) return;
     const offset = this.fieldOffset;
-    const maskKey = this.maskKey;
+    const maskKey = (this.maskKey ??= new Uint8Array(4));
     maskKey[0] = source[offset];
     maskKey[1] = source[offset + 1];
     maskKey[2] = source[offset + 2];
@@ -278,7 +280,7 @@ export class FrameParser {
     const end = start + length;
     const payload =
       start === 0 && end === chunk.length ? chunk : new FastBuffer(chunk.buffer, chunk.byteOffset + start, length);
-    unmask(payload, this.maskKey, this.maskOffset);
+    unmask(payload, this.maskKey!, this.maskOffset);
     this.maskOffset = (this.maskOffset + length) & 3;
     this.remaining -= length;
     this.pos = end;
@@ -302,13 +304,14 @@ export class FrameParser {
     }
     const wanted = n - this.scratchLength;
     const copied = wanted < available ? wanted : available;
-    chunk.copy(this.scratch, this.scratchLength, this.pos, this.pos + copied);
+    const scratch = (this.scratch ??= Buffer.alloc(8));
+    chunk.copy(scratch, this.scratchLength, this.pos, this.pos + copied);
     this.scratchLength += copied;
     this.pos += copied;
     if (this.scratchLength < n) return null;
     this.scratchLength = 0;
     this.fieldOffset = 0;
-    return this.scratch;
+    return scratch;
   }
 
   private failInvalidOpcode(opcode: number): false {
