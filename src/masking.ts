@@ -2,8 +2,24 @@
  * RFC 6455 §5.3, Client-to-Server Masking: the XOR transform, applied in place.
  *
  * The server only ever unmasks (§5.1: "A server MUST NOT mask any frames that it sends to
- * the client"), and the transform is its own inverse, so there is one function.
+ * the client"), and the transform is its own inverse, so there is one function: `unmask`,
+ * which takes WebAssembly SIMD (masking-simd.ts) for all but short buffers, and this file's
+ * TypeScript loops for those and wherever WebAssembly SIMD is unavailable.
  */
+
+import { unmaskWithSimd } from './masking-simd.js';
+
+/**
+ * From this many bytes on, unmask through WebAssembly SIMD when the runtime has it. Below, the
+ * copy into the module's memory and back (two TypedArray.prototype.set calls and the call
+ * into WebAssembly, about 55 ns together) costs more than the TypeScript loops save.
+ * Measured per call, TypeScript vs SIMD: repeated calls on one Buffer at byteOffset 6, 10th
+ * percentile of 400 interleaved samples (Node 20.20, 2-vCPU Xeon VM under load, so ±30%):
+ * 64 B 71 vs 77 ns, 96 B 99 vs 73 ns, 128 B 103 vs 94 ns, 1 KiB 231 vs 126 ns,
+ * 16 KiB 2.29 vs 0.75 µs, 64 KiB 8.9 vs 4.2 µs, 1 MiB 142 vs 66 µs (bufferutil's native
+ * unmask, same run: 80 ns, 125 ns, 0.95 µs, 3.3 µs, 51 µs).
+ */
+const SIMD_PATH_MIN_LENGTH = 128;
 
 /**
  * Below this many bytes the word-at-a-time path costs more than it saves: creating its
@@ -36,16 +52,32 @@ const maskWord = new Uint32Array(maskWordBytes.buffer);
  */
 export function unmask(buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number): void {
   const length = buffer.length;
-  if (length < WORD_PATH_MIN_LENGTH) {
-    unmaskBytes(buffer, maskKey, maskOffset);
-    return;
-  }
+  if (length >= SIMD_PATH_MIN_LENGTH && unmaskWithSimd !== null) unmaskWithSimd(buffer, maskKey, maskOffset);
+  else if (length >= WORD_PATH_MIN_LENGTH) unmaskWords(buffer, maskKey, maskOffset);
+  else unmaskBytes(buffer, maskKey, maskOffset);
+}
+
+/**
+ * `unmask` without WebAssembly: what it does where WebAssembly SIMD is unavailable.
+ * Exported so tests can check it on a runtime that has WebAssembly SIMD.
+ */
+export function unmaskWithTypeScript(buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number): void {
+  if (buffer.length >= WORD_PATH_MIN_LENGTH) unmaskWords(buffer, maskKey, maskOffset);
+  else unmaskBytes(buffer, maskKey, maskOffset);
+}
+
+/** 32-bit words over the 4-byte-aligned middle, bytes for the head and tail: for long buffers. */
+function unmaskWords(buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number): void {
+  const length = buffer.length;
 
   // Head: byte by byte up to the first 4-byte-aligned address (a Uint32Array view needs it).
   const head = (4 - (buffer.byteOffset & 3)) & 3;
   for (let i = 0; i < head; i++) buffer[i] ^= maskKey[(i + maskOffset) & 3];
 
   // Middle: one 32-bit XOR per 4 bytes, with the key rotated to the first aligned byte.
+  // Eight per iteration: 10-15% faster than four from 16 KiB on (16 KiB 2110 vs 2450 ns,
+  // 1 MiB 131 vs 148 µs). Int32Array, BigUint64Array (8 bytes per XOR) and DataView were
+  // no faster: 16 KiB 2510, 2580 and 5940 ns.
   const rotation = (head + maskOffset) & 3;
   maskWordBytes[0] = maskKey[rotation];
   maskWordBytes[1] = maskKey[(rotation + 1) & 3];
@@ -55,11 +87,15 @@ export function unmask(buffer: Uint8Array, maskKey: Uint8Array, maskOffset: numb
   const wordCount = (length - head) >>> 2;
   const words = new Uint32Array(buffer.buffer, buffer.byteOffset + head, wordCount);
   let w = 0;
-  for (const unrolledEnd = wordCount & ~3; w < unrolledEnd; w += 4) {
+  for (const unrolledEnd = wordCount & ~7; w < unrolledEnd; w += 8) {
     words[w] ^= word;
     words[w + 1] ^= word;
     words[w + 2] ^= word;
     words[w + 3] ^= word;
+    words[w + 4] ^= word;
+    words[w + 5] ^= word;
+    words[w + 6] ^= word;
+    words[w + 7] ^= word;
   }
   for (; w < wordCount; w++) words[w] ^= word;
 
