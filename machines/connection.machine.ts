@@ -61,7 +61,8 @@ export const connectionMachine = setup({
           { guard: 'isPerMessageDeflateAgreed', target: 'open', actions: ['enablePerMessageDeflate', 'acceptHandshake'] },
           { target: 'open', actions: 'acceptHandshake' },
         ],
-        TCP_CLOSED: { target: 'closed' },
+        // (A TCP connection that closes before its upgrade request is complete never gets a
+        // connection: Node's HTTP server handles it, so CONNECTING has no TCP_CLOSED transition.)
       },
     },
     /** §4.2.2: "the WebSocket connection is established" and in the OPEN state. */

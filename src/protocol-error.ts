@@ -1,8 +1,8 @@
 /**
  * Every way a peer can break RFC 6455 (or a limit we set) is a ProtocolError: a stable
  * `code` for programs and the close code that the connection is failed with.
- * One place (the closing-handshake machine's `failConnection` action) turns it into a
- * Close frame and the TCP close.
+ * One place turns it into a Close frame and the TCP close: the closing-handshake machine's
+ * PROTOCOL_ERROR transition (`sendCloseFrame`, `closeTcp`).
  */
 export type ProtocolErrorCode =
   | 'WS_ERR_UNEXPECTED_RSV_1'

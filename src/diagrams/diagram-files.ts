@@ -47,3 +47,9 @@ export async function generateDiagramFiles(
   files.set('README.md', toReadme(sections));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/**
+ * Files in diagrams/ that other scripts make: the inspector's screenshot
+ * (test/browser/inspector.browser.ts) and the Autobahn traceability document (`npm run traceability`).
+ */
+export const FILES_MADE_ELSEWHERE: ReadonlySet<string> = new Set(['inspector.png', 'autobahn-paths.md']);

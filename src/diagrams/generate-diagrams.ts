@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { generateDiagramFiles } from './diagram-files.js';
+import { FILES_MADE_ELSEWHERE, generateDiagramFiles } from './diagram-files.js';
 
 /** diagrams/ at the repository root; this file runs as dist/src/diagrams/generate-diagrams.js. */
 export const diagramsDirectory = fileURLToPath(new URL('../../../diagrams/', import.meta.url));
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     await writeFile(path, content);
     changed.push(name);
   }
-  const unknown = (await readdir(diagramsDirectory)).filter((name) => !files.has(name)).sort();
+  const unknown = (await readdir(diagramsDirectory))
+    .filter((name) => !files.has(name) && !FILES_MADE_ELSEWHERE.has(name))
+    .sort();
   console.log(changed.length ? `diagrams: wrote ${changed.join(', ')}` : `diagrams: ${files.size} files up to date`);
   if (unknown.length) console.warn(`diagrams: not generated, delete unless wanted: ${unknown.join(', ')}`);
 }

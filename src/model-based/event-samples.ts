@@ -1,0 +1,193 @@
+/**
+ * The sample events that path generation hands to `createTestModel`, one list per machine, with
+ * payloads chosen so that every guard of the machine takes each of its branches, and a few more
+ * so that the same branch is reached by the wire inputs servers are known to treat differently
+ * (close codes 1012–1014, each reserved range, every kind of header-level violation).
+ *
+ * Each sample says everything the wire adapter (wire-adapter.ts) needs to turn it into bytes: a
+ * Close frame's body follows from `payloadLength`, `code` and `reasonIsUtf8`; a handshake from its
+ * method, version and headers; a protocol error from its `cause`. Sample fields beyond the event's
+ * own (only `cause`) are part of the path's identity but no guard reads them.
+ */
+import type {
+  CloseFrameEvent,
+  DataFrameEvent,
+  HandshakeRequestEvent,
+  ProtocolErrorEvent,
+  ProtocolEvent,
+} from '../../machines/protocol-events.js';
+
+export type MachineId = 'connection' | 'message' | 'closingHandshake';
+
+/** The machines in the order the protocol core steps them. */
+export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'closingHandshake'];
+
+/** The wire input behind a PROTOCOL_ERROR sample: every header-level violation, and invalid UTF-8. */
+export type ProtocolErrorCause =
+  | 'reserved-opcode'
+  | 'reserved-control-opcode'
+  | 'rsv1-without-deflate'
+  | 'rsv2'
+  | 'unmasked-frame'
+  | 'fragmented-ping'
+  | 'ping-too-long'
+  | 'invalid-utf8-text';
+
+export interface ProtocolErrorSample extends ProtocolErrorEvent {
+  cause: ProtocolErrorCause;
+}
+
+/** What each cause is, for reports. */
+export const protocolErrorCauses: Record<ProtocolErrorCause, { closeCode: number; description: string }> = {
+  'reserved-opcode': { closeCode: 1002, description: 'a frame with the reserved opcode 0x3' },
+  'reserved-control-opcode': { closeCode: 1002, description: 'a frame with the reserved control opcode 0xB' },
+  'rsv1-without-deflate': { closeCode: 1002, description: 'RSV1 set without permessage-deflate' },
+  rsv2: { closeCode: 1002, description: 'RSV2 set' },
+  'unmasked-frame': { closeCode: 1002, description: 'an unmasked frame' },
+  'fragmented-ping': { closeCode: 1002, description: 'a Ping with FIN clear' },
+  'ping-too-long': { closeCode: 1002, description: 'a Ping with a 126-byte payload' },
+  'invalid-utf8-text': { closeCode: 1007, description: 'a text message that is not UTF-8' },
+};
+
+/**
+ * The request headers of a valid opening handshake (RFC 6455 §4.1). The wire adapter replaces the
+ * placeholder `host` with the target's host and port.
+ */
+export const VALID_HANDSHAKE_HEADERS = {
+  host: 'statesocket.test',
+  upgrade: 'websocket',
+  connection: 'Upgrade',
+  'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  'sec-websocket-version': '13',
+} as const;
+
+function handshake(
+  method: string,
+  headerChanges: Record<string, string>,
+  perMessageDeflateAgreed: boolean,
+): HandshakeRequestEvent {
+  return {
+    type: 'HANDSHAKE_REQUEST',
+    method,
+    httpVersion: '1.1',
+    headers: { ...VALID_HANDSHAKE_HEADERS, ...headerChanges },
+    perMessageDeflateAgreed,
+  };
+}
+
+/** The handshake that opens a connection with permessage-deflate (the message machine's start). */
+export const OPEN_WITH_DEFLATE = handshake('GET', {}, true);
+/** The handshake that opens a connection without extensions (the closing-handshake machine's start). */
+export const OPEN_PLAIN = handshake('GET', {}, false);
+
+/** Every branch of the connection machine's HANDSHAKE_REQUEST. */
+const handshakeRequests: HandshakeRequestEvent[] = [
+  handshake('POST', {}, false),
+  handshake('GET', { upgrade: 'h2c' }, false),
+  handshake('GET', { 'sec-websocket-version': '8' }, false),
+  handshake('GET', { 'sec-websocket-key': 'c2hvcnQ=' }, false),
+  OPEN_WITH_DEFLATE,
+  OPEN_PLAIN,
+];
+
+function closeFrame(payloadLength: number, code: number, reasonIsUtf8 = true): CloseFrameEvent {
+  return { type: 'CLOSE_FRAME', payloadLength, code, reasonIsUtf8 };
+}
+
+/** A Close 1000 with the reason "bye": the ordinary close. */
+const NORMAL_CLOSE = closeFrame(5, 1000);
+
+/** Every branch of the closing-handshake machine's CLOSE_FRAME, and each code range of RFC 6455 §7.4. */
+const closeFrames: CloseFrameEvent[] = [
+  closeFrame(0, 0),
+  closeFrame(1, 0),
+  // §7.4.1/§7.4.2: codes an endpoint must not send.
+  ...[999, 1004, 1005, 1006, 1015, 1016, 2999, 5000].map((code) => closeFrame(2, code)),
+  closeFrame(4, 5000, false),
+  closeFrame(6, 1000, false),
+  NORMAL_CLOSE,
+  // §7.4.1 and the IANA registry (1012–1014), §7.4.2 (3000–4999).
+  ...[1001, 1012, 1013, 1014, 3000, 4999].map((code) => closeFrame(2, code)),
+];
+
+function protocolError(cause: ProtocolErrorCause): ProtocolErrorSample {
+  return { type: 'PROTOCOL_ERROR', closeCode: protocolErrorCauses[cause].closeCode, cause };
+}
+
+function dataFrames(): DataFrameEvent[] {
+  const frames: DataFrameEvent[] = [];
+  for (const type of ['TEXT_FRAME', 'BINARY_FRAME', 'CONTINUATION_FRAME'] as const) {
+    for (const fin of [true, false]) for (const rsv1 of [false, true]) frames.push({ type, fin, rsv1 });
+  }
+  return frames;
+}
+
+/** The sample events of each machine: only the event types the machine declares. */
+export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
+  connection: [
+    ...handshakeRequests,
+    { type: 'TCP_CLOSED' },
+    NORMAL_CLOSE,
+    { type: 'CLOSE_REQUESTED', code: 1000 },
+    protocolError('reserved-opcode'),
+    { type: 'TCP_END' },
+  ],
+  message: [...dataFrames(), { type: 'FRAME_END' }, { type: 'CONTROL_FRAME' }],
+  closingHandshake: [
+    { type: 'PING_FRAME' },
+    { type: 'PONG_FRAME' },
+    ...closeFrames,
+    ...(Object.keys(protocolErrorCauses) as ProtocolErrorCause[]).map(protocolError),
+    { type: 'CLOSE_REQUESTED', code: 1000 },
+    { type: 'TCP_END' },
+    { type: 'TCP_CLOSED' },
+    { type: 'CLOSE_TIMEOUT' },
+  ],
+};
+
+/**
+ * The handshake a path of this machine starts with when the machine does not take
+ * HANDSHAKE_REQUEST itself: the message machine's paths need permessage-deflate (RSV1), the
+ * closing-handshake machine's need it off (so that RSV1 is a protocol error).
+ */
+export const openingHandshakeOf: Record<MachineId, HandshakeRequestEvent | undefined> = {
+  connection: undefined,
+  message: OPEN_WITH_DEFLATE,
+  closingHandshake: OPEN_PLAIN,
+};
+
+/** A sample as one short phrase: `CLOSE_FRAME(1004)`, `TEXT_FRAME(fin, rsv1)`, `HANDSHAKE_REQUEST(POST)`. */
+export function describeEvent(event: ProtocolEvent): string {
+  switch (event.type) {
+    case 'HANDSHAKE_REQUEST': {
+      const headers = event.headers;
+      const notes: string[] = [];
+      if (event.method !== 'GET') notes.push(event.method);
+      if (event.httpVersion !== '1.1') notes.push(`HTTP/${event.httpVersion}`);
+      for (const [name, value] of Object.entries(headers)) {
+        const valid = (VALID_HANDSHAKE_HEADERS as Record<string, string>)[name];
+        if (name !== 'host' && value !== valid) notes.push(`${name}: ${String(value)}`);
+      }
+      if (event.perMessageDeflateAgreed) notes.push('permessage-deflate');
+      return `HANDSHAKE_REQUEST(${notes.length ? notes.join(', ') : 'valid'})`;
+    }
+    case 'TEXT_FRAME':
+    case 'BINARY_FRAME':
+    case 'CONTINUATION_FRAME':
+      return `${event.type}(${[event.fin ? 'fin' : 'not fin', ...(event.rsv1 ? ['rsv1'] : [])].join(', ')})`;
+    case 'CLOSE_FRAME': {
+      if (event.payloadLength === 0) return 'CLOSE_FRAME(no body)';
+      if (event.payloadLength === 1) return 'CLOSE_FRAME(1-byte body)';
+      const reason = event.payloadLength === 2 ? '' : event.reasonIsUtf8 ? ', reason' : ', non-UTF-8 reason';
+      return `CLOSE_FRAME(${event.code}${reason})`;
+    }
+    case 'PROTOCOL_ERROR': {
+      const cause = (event as Partial<ProtocolErrorSample>).cause;
+      return `PROTOCOL_ERROR(${event.closeCode}${cause ? `: ${protocolErrorCauses[cause].description}` : ''})`;
+    }
+    case 'CLOSE_REQUESTED':
+      return `CLOSE_REQUESTED(${event.code})`;
+    default:
+      return event.type;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * `statesocket probe ws://host:port/path`: runs the paths generated from the machines against any
+ * WebSocket echo server and reports, per path, passed / failed (expected against observed) /
+ * skipped (why), then a one-line summary. Exit code 0 when nothing failed, 1 when something did,
+ * 2 when the probe could not run.
+ *
+ * Against a server other than statesocket in-process only what the client can see is checked
+ * (the server's machines are not observable), and paths that need the server's application
+ * (CLOSE_REQUESTED: the server starting the closing handshake) are skipped. Paths that wait for the
+ * server's close timeout wait `--close-timeout-ms` (30 s by default, as ws and statesocket use);
+ * they all run at once, so the probe takes about that long.
+ */
+import { parseArgs } from 'node:util';
+import { MACHINE_IDS, type MachineId } from '../model-based/event-samples.js';
+import { describePath, generatePaths, type ModelPath } from '../model-based/model-paths.js';
+import { describeRun, runPaths, type PathRunResult, type PathTarget } from './path-runner.js';
+import { ProbeClient } from './probe-client.js';
+
+export interface ProbeOptions {
+  /** How long the server waits for the peer to finish closing before it drops TCP. Default 30000. */
+  closeTimeoutMs?: number;
+  /** Skip the paths that wait for the server's close timeout. */
+  skipCloseTimeout?: boolean;
+  /** Paths run at once (paths that wait for the close timeout run besides, all at once). Default 8. */
+  concurrency?: number;
+  /** How long nothing unexpected may arrive after a step. Default 100. */
+  quietMs?: number;
+  /** How long to wait for what a step must make the server do. Default 2000. */
+  stepTimeoutMs?: number;
+  /** Seeds the chopping of writes and the masking keys. Default 6455. */
+  seed?: number;
+  /** Only the paths of these machines. */
+  machines?: readonly MachineId[];
+  /** Only the paths whose id starts with this. */
+  only?: string;
+  /** Print the steps and bytes of every failed path. */
+  verbose?: boolean;
+  /** Where the report goes, line by line. Default console.log. */
+  print?: (line: string) => void;
+}
+
+/** The probe's options from command-line arguments (after `probe`). */
+export function parseProbeArgs(args: string[]): { url: string; options: ProbeOptions } {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'close-timeout-ms': { type: 'string' },
+      'skip-close-timeout': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      'quiet-ms': { type: 'string' },
+      'step-timeout-ms': { type: 'string' },
+      seed: { type: 'string' },
+      machine: { type: 'string', multiple: true },
+      only: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new Error('give one ws:// URL');
+  const number = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`invalid --${name} ${value}`);
+    return parsed;
+  };
+  const machines = values.machine?.map((id) => {
+    if (!(MACHINE_IDS as readonly string[]).includes(id)) throw new Error(`unknown --machine ${id}`);
+    return id as MachineId;
+  });
+  const options: ProbeOptions = {};
+  const closeTimeoutMs = number('close-timeout-ms', values['close-timeout-ms']);
+  if (closeTimeoutMs !== undefined) options.closeTimeoutMs = closeTimeoutMs;
+  if (values['skip-close-timeout']) options.skipCloseTimeout = true;
+  const concurrency = number('concurrency', values.concurrency);
+  if (concurrency !== undefined) options.concurrency = Math.max(1, concurrency);
+  const quietMs = number('quiet-ms', values['quiet-ms']);
+  if (quietMs !== undefined) options.quietMs = quietMs;
+  const stepTimeoutMs = number('step-timeout-ms', values['step-timeout-ms']);
+  if (stepTimeoutMs !== undefined) options.stepTimeoutMs = stepTimeoutMs;
+  const seed = number('seed', values.seed);
+  if (seed !== undefined) options.seed = seed;
+  if (machines !== undefined) options.machines = machines;
+  if (values.only !== undefined) options.only = values.only;
+  if (values.verbose) options.verbose = true;
+  return { url: positionals[0]!, options };
+}
+
+/** The step that went wrong, in one line: `step 2 CLOSE_FRAME(1004) (Close frame …): expected […], observed […]`. */
+function failureLine(result: PathRunResult): string {
+  const index = result.steps.findIndex((step) => step.problem !== undefined);
+  if (index < 0) return result.reason ?? 'failed';
+  const step = result.steps[index]!;
+  return `step ${index} ${step.event ?? '(opening handshake)'} as ${step.wireStep}: ${step.problem}`;
+}
+
+/** Runs the probe; resolves with the exit code. */
+export async function runProbe(url: string, options: ProbeOptions = {}): Promise<number> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    print(`statesocket probe: not a URL: ${url}`);
+    return 2;
+  }
+  if (parsed.protocol !== 'ws:') {
+    print(`statesocket probe: only ws:// URLs are supported (got ${parsed.protocol}//)`);
+    return 2;
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const port = parsed.port === '' ? 80 : Number(parsed.port);
+  const requestTarget = `${parsed.pathname || '/'}${parsed.search}`;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+  const seed = options.seed ?? 6455;
+  const stepTimeoutMs = options.stepTimeoutMs ?? 2000;
+
+  try {
+    const client = await ProbeClient.connect(host, port, stepTimeoutMs);
+    client.reset();
+  } catch (error) {
+    print(`statesocket probe: cannot reach ${host}:${port}: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const paths = generatePaths().filter(
+    (path) => (options.machines === undefined || options.machines.includes(path.machineId)) && (options.only === undefined || path.id.startsWith(options.only)),
+  );
+  const target: PathTarget = {
+    host,
+    port,
+    requestPath: () => requestTarget,
+    closeTimeoutMs,
+    stepTimeoutMs,
+    quietMs: options.quietMs ?? 100,
+    seed,
+  };
+  print(
+    `statesocket probe ${url}: ${paths.length} paths generated from the machines (seed ${seed}, ` +
+      (options.skipCloseTimeout ? 'close-timeout paths skipped' : `close timeout ${closeTimeoutMs} ms`) +
+      ')',
+  );
+  const started = performance.now();
+  // The paths that wait for the server's close timeout run all at once, besides the others.
+  const waitsForTimeout = (path: ModelPath) => path.steps.some((step) => step.event.type === 'CLOSE_TIMEOUT');
+  const waiting = paths.filter(waitsForTimeout);
+  const others = paths.filter((path) => !waitsForTimeout(path));
+  const [waited, ran] = await Promise.all([
+    options.skipCloseTimeout ? Promise.resolve([]) : runPaths(waiting, target, { concurrency: Math.max(1, waiting.length) }),
+    runPaths(others, target, { concurrency: options.concurrency ?? 8 }),
+  ]);
+  const byId = new Map([...waited, ...ran].map((result) => [result.path.id, result]));
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const path of paths) {
+    const result = byId.get(path.id);
+    if (result === undefined) {
+      counts.skipped++;
+      print(`SKIP  ${path.id}  ${describePath(path)}\n      waits for the close timeout (--skip-close-timeout)`);
+      continue;
+    }
+    counts[result.status]++;
+    if (result.status === 'passed') print(`PASS  ${path.id}  ${describePath(path)}`);
+    else if (result.status === 'skipped') print(`SKIP  ${path.id}  ${describePath(path)}\n      ${result.reason}`);
+    else {
+      print(`FAIL  ${path.id}  ${describePath(path)}\n      ${failureLine(result)}`);
+      if (options.verbose) print(describeRun(result).replace(/^/gm, '      '));
+    }
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  print(
+    `probe ${url}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped of ${paths.length} paths in ${seconds} s`,
+  );
+  return counts.failed > 0 ? 1 : 0;
+}
