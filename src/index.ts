@@ -5,3 +5,5 @@ export { startEchoServer, type EchoServer } from './echo-server.js';
 export { ProtocolError, CloseCode, type ProtocolErrorCode } from './protocol-error.js';
 export type { CompiledTransition as TransitionRecord } from './compiled-machine.js';
 export type { ReadyState } from './connection-protocol.js';
+export type { InspectOptions } from './inspector/inspector-feed.js';
+export type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';

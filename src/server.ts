@@ -14,6 +14,8 @@ import { ConnectionProtocol } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
+import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
+import { joinTransitionHooks } from './inspector/inspection-hooks.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 
 function checkRange(name: string, value: number | undefined, low: number, high: number): void {
@@ -48,12 +50,16 @@ export interface ServerOptions {
    * absent to never agree to it. The message size limit applies to the inflated size.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Called on every transition any connection's machines take. */
   /**
    * Called on every transition any connection's machines take, with the event that caused it.
    * The event object may be reused by the connection for the next frame: copy what you keep.
    */
   onTransition?: (connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void;
+  /**
+   * Serve the live inspector at `/inspect` on this port (src/inspector/): `true`, or options.
+   * Off (the default), inspection costs nothing.
+   */
+  inspect?: boolean | InspectOptions;
 }
 
 export const defaultServerOptions = {
@@ -68,13 +74,17 @@ export class WebSocketServer extends EventEmitter {
   readonly httpServer: Server;
   /** Connections whose TCP connection is not closed yet. */
   readonly connections = new Set<WebSocketConnection>();
-  private readonly options: Required<Omit<ServerOptions, 'onTransition' | 'perMessageDeflate'>> & Pick<ServerOptions, 'onTransition'>;
+  private readonly options: Required<Omit<ServerOptions, 'onTransition' | 'perMessageDeflate' | 'inspect'>> & Pick<ServerOptions, 'onTransition'>;
   private readonly perMessageDeflate: PerMessageDeflateOptions | undefined;
+  /** The live inspector, when the `inspect` option is on. */
+  readonly inspector: InspectorFeed | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
-    const { perMessageDeflate, ...rest } = options;
+    const { perMessageDeflate, inspect, ...rest } = options;
     this.options = { ...defaultServerOptions, ...rest };
+    this.inspector = inspect ? new InspectorFeed(inspect === true ? {} : inspect) : undefined;
+    this.options.onTransition = joinTransitionHooks(rest.onTransition, this.inspector?.onTransition);
     this.perMessageDeflate = perMessageDeflate === true ? {} : perMessageDeflate || undefined;
     if (this.perMessageDeflate) checkPerMessageDeflateOptions(this.perMessageDeflate);
     this.httpServer = createServer((request, response) => this.onRequest(request, response));
@@ -131,14 +141,21 @@ export class WebSocketServer extends EventEmitter {
       writeHighWaterMark: this.options.writeHighWaterMark,
       perMessageDeflate: this.perMessageDeflate,
       onTransition: this.options.onTransition,
+      onFrame: this.inspector?.onFrame,
     };
   }
 
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
-    const connection = new WebSocketConnection(socket, request, this.connectionOptions());
+    // The inspector page's own WebSocket is served here but never inspected, nor emitted.
+    const inspectorPage = this.inspector?.pageUpgrade(request, socket);
+    if (inspectorPage === 'refused') return;
+    const options = this.connectionOptions();
+    if (inspectorPage) options.onTransition = options.onFrame = undefined;
+    const connection = new WebSocketConnection(socket, request, options);
     if (!connection.start(request, head)) return;
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
+    if (inspectorPage) return inspectorPage(connection);
     this.emit('connection', connection, request);
   }
 
@@ -147,6 +164,7 @@ export class WebSocketServer extends EventEmitter {
    * it cannot accept (most often 426 Upgrade Required).
    */
   protected onRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (this.inspector?.handleRequest(request, response)) return;
     let refusal: HandshakeRefusal = { status: 400, statusText: 'Bad Request', headers: {}, body: '' };
     const protocol = new ConnectionProtocol(
       {

@@ -17,6 +17,7 @@ import type { ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
+import type { FrameHook } from './inspector/inspection-hooks.js';
 
 export interface ConnectionOptions {
   maxMessageSize: number;
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
   onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
+  /** Called with every frame header read or written (the inspector). */
+  onFrame?: FrameHook | undefined;
 }
 
 export interface SendOptions {
@@ -53,18 +56,24 @@ export class WebSocketConnection extends EventEmitter {
     super();
     this.requestUrl = request.url ?? '/';
     this.remoteAddress = socket.remoteAddress;
-    const onTransition = options.onTransition;
+    const { onTransition, onFrame } = options;
     this.protocol = new ConnectionProtocol(this.output(), {
       maxMessageSize: options.maxMessageSize,
       perMessageDeflate: options.perMessageDeflate,
       createCompressor: (agreed, deflateOptions) => new PerMessageDeflateCodec(agreed, deflateOptions),
       onTransition: onTransition && ((transition, event) => onTransition(this, transition, event)),
+      onFrame: onFrame && ((direction, opcode, length, fin, rsv1) => onFrame(this, direction, opcode, length, fin, rsv1)),
     });
   }
 
   /** RFC 6455 readyState, straight from the connection machine. */
   get readyState(): ReadyState {
     return this.protocol.readyState;
+  }
+
+  /** Bytes written but not yet handed to the operating system (as in the browser API). */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
   }
 
   /** The current state of each protocol machine. */
