@@ -87,6 +87,15 @@ export class WebSocketServer extends EventEmitter {
     this.options.onTransition = joinTransitionHooks(rest.onTransition, this.inspector?.onTransition);
     this.perMessageDeflate = perMessageDeflate === true ? {} : perMessageDeflate || undefined;
     if (this.perMessageDeflate) checkPerMessageDeflateOptions(this.perMessageDeflate);
+    this.connectionOptions = {
+      maxMessageSize: this.options.maxMessageSize,
+      closeTimeoutMs: this.options.closeTimeoutMs,
+      writeHighWaterMark: this.options.writeHighWaterMark,
+      perMessageDeflate: this.perMessageDeflate,
+      onTransition: this.options.onTransition,
+      onFrame: this.inspector?.onFrame,
+    };
+    this.uninspectedConnectionOptions = { ...this.connectionOptions, onTransition: undefined, onFrame: undefined };
     this.httpServer = createServer((request, response) => this.onRequest(request, response));
     this.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(request, socket as Socket, head),
@@ -134,23 +143,16 @@ export class WebSocketServer extends EventEmitter {
     await stopped;
   }
 
-  private connectionOptions(): ConnectionOptions {
-    return {
-      maxMessageSize: this.options.maxMessageSize,
-      closeTimeoutMs: this.options.closeTimeoutMs,
-      writeHighWaterMark: this.options.writeHighWaterMark,
-      perMessageDeflate: this.perMessageDeflate,
-      onTransition: this.options.onTransition,
-      onFrame: this.inspector?.onFrame,
-    };
-  }
+  /** Settings shared by every connection (one object, so connections share their protocol options). */
+  private readonly connectionOptions: ConnectionOptions;
+  /** The same for the inspector page's own connection, which is never inspected. */
+  private readonly uninspectedConnectionOptions: ConnectionOptions;
 
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
     // The inspector page's own WebSocket is served here but never inspected, nor emitted.
     const inspectorPage = this.inspector?.pageUpgrade(request, socket);
     if (inspectorPage === 'refused') return;
-    const options = this.connectionOptions();
-    if (inspectorPage) options.onTransition = options.onFrame = undefined;
+    const options = inspectorPage ? this.uninspectedConnectionOptions : this.connectionOptions;
     const connection = new WebSocketConnection(socket, request, options);
     if (!connection.start(request, head)) return;
     this.connections.add(connection);

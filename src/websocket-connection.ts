@@ -10,14 +10,25 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { ConnectionProtocol, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
+import { ConnectionProtocol, type ProtocolOptions, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import type { ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
+import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
 import type { FrameHook } from './inspector/inspection-hooks.js';
+
+/** The socket's connection, for the socket listeners below (shared functions, no closures). */
+const kConnection = Symbol('statesocket connection');
+type ConnectedSocket = Socket & { [kConnection]: WebSocketConnection };
+
+function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
+  return new PerMessageDeflateCodec(agreed, options);
+}
+
+/** Protocol options without per-connection hooks are shared by every connection that has the same settings. */
+const sharedProtocolOptions = new WeakMap<ConnectionOptions, ProtocolOptions>();
 
 export interface ConnectionOptions {
   maxMessageSize: number;
@@ -41,29 +52,41 @@ export class WebSocketConnection extends EventEmitter {
   readonly requestUrl: string;
   readonly remoteAddress: string | undefined;
   private readonly protocol: ConnectionProtocol;
-  private closeTimer: NodeJS.Timeout | undefined;
+  /** @internal */ closeTimer: NodeJS.Timeout | undefined;
   private readingPaused = false;
   private handlingData = false;
   private corkedUntilNextTick = false;
-  private refusal: HandshakeRefusal | undefined;
+  /** @internal */ refusal: HandshakeRefusal | undefined;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
-    private readonly socket: Socket,
+    /** @internal */ readonly socket: Socket,
     request: IncomingMessage,
-    private readonly options: ConnectionOptions,
+    /** @internal */ readonly options: ConnectionOptions,
   ) {
     super();
     this.requestUrl = request.url ?? '/';
     this.remoteAddress = socket.remoteAddress;
+    this.protocol = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(options));
+  }
+
+  private protocolOptions(options: ConnectionOptions): ProtocolOptions {
     const { onTransition, onFrame } = options;
-    this.protocol = new ConnectionProtocol(this.output(), {
+    if (onTransition === undefined && onFrame === undefined) {
+      let shared = sharedProtocolOptions.get(options);
+      if (shared === undefined) {
+        shared = { maxMessageSize: options.maxMessageSize, perMessageDeflate: options.perMessageDeflate, createCompressor };
+        sharedProtocolOptions.set(options, shared);
+      }
+      return shared;
+    }
+    return {
       maxMessageSize: options.maxMessageSize,
       perMessageDeflate: options.perMessageDeflate,
-      createCompressor: (agreed, deflateOptions) => new PerMessageDeflateCodec(agreed, deflateOptions),
+      createCompressor,
       onTransition: onTransition && ((transition, event) => onTransition(this, transition, event)),
       onFrame: onFrame && ((direction, opcode, length, fin, rsv1) => onFrame(this, direction, opcode, length, fin, rsv1)),
-    });
+    };
   }
 
   /** RFC 6455 readyState, straight from the connection machine. */
@@ -82,8 +105,8 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /** Send a message. Strings go as text, bytes as binary unless `options.binary` says otherwise. */
-  send(data: string | Uint8Array, options: SendOptions = {}): void {
-    const isBinary = options.binary ?? typeof data !== 'string';
+  send(data: string | Uint8Array, options?: SendOptions): void {
+    const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
     this.protocol.send(typeof data === 'string' ? Buffer.from(data) : data, isBinary);
   }
@@ -107,37 +130,41 @@ export class WebSocketConnection extends EventEmitter {
    * after it. Returns whether the connection opened.
    */
   start(request: IncomingMessage, head: Buffer): boolean {
-    const socket = this.socket;
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.onSocketClose());
+    const socket = this.socket as ConnectedSocket;
+    socket[kConnection] = this;
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
     this.protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
     if (this.refusal !== undefined) {
       socket.end(refusalResponseText(this.refusal));
       return false;
     }
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('end', () => this.protocol.receiveTcpEnd());
-    socket.on('drain', () => this.resumeReading());
-    if (head.length > 0) this.onSocketData(head);
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('drain', socketOnDrain);
+    if (head.length > 0) this.receive(head);
     return true;
   }
 
-  private onSocketData(chunk: Buffer): void {
+  /** @internal Bytes from the socket. */
+  receive(chunk: Buffer): void {
     // Everything written while handling one chunk (echoes, pongs) leaves in one writev.
+    const socket = this.socket;
     this.handlingData = true;
-    this.socket.cork();
+    socket.cork();
     this.protocol.receiveData(chunk);
-    this.socket.uncork();
+    socket.uncork();
     this.handlingData = false;
     // Backpressure: a peer that sends but does not read must not make us buffer without bound.
-    if (this.socket.writableLength > this.options.writeHighWaterMark && !this.readingPaused) {
+    if (socket.writableLength > this.options.writeHighWaterMark && !this.readingPaused) {
       this.readingPaused = true;
-      this.socket.pause();
+      socket.pause();
     }
   }
 
-  private resumeReading(): void {
+  /** @internal */
+  resumeReading(): void {
     if (!this.readingPaused) return;
     this.readingPaused = false;
     this.socket.resume();
@@ -148,49 +175,111 @@ export class WebSocketConnection extends EventEmitter {
     if (this.handlingData || this.corkedUntilNextTick) return;
     this.corkedUntilNextTick = true;
     this.socket.cork();
-    process.nextTick(() => {
-      this.corkedUntilNextTick = false;
-      this.socket.uncork();
-    });
+    process.nextTick(uncorkConnection, this);
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  uncork(): void {
+    this.corkedUntilNextTick = false;
+    this.socket.uncork();
+  }
+
+  /** @internal */
+  receiveTcpEnd(): void {
+    this.protocol.receiveTcpEnd();
+  }
+
+  /** @internal */
+  receiveTcpClosed(): void {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.protocol.receiveTcpClosed();
   }
 
-  private output(): ProtocolOutput {
-    const socket = this.socket;
-    return {
-      write: (bytes) => {
-        if (!socket.destroyed && socket.writable) socket.write(bytes);
-      },
-      refuseHandshake: (refusal) => {
-        this.refusal = refusal;
-      },
-      closeTcp: () => {
-        socket.end();
-        // Keep reading (and discarding) so that the peer's FIN is seen.
-        this.resumeReading();
-      },
-      destroyTcp: () => socket.destroy(),
-      startCloseTimer: () => {
-        if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-        this.closeTimer = setTimeout(() => {
-          this.closeTimer = undefined;
-          this.protocol.closeTimeout();
-        }, this.options.closeTimeoutMs);
-        this.closeTimer.unref();
-      },
-      opened: () => {},
-      message: (data, isBinary) => this.emit('message', data, isBinary),
-      ping: (data) => this.emit('ping', data),
-      pong: (data) => this.emit('pong', data),
-      protocolError: (error: ProtocolError) => {
-        if (this.listenerCount('error') > 0) this.emit('error', error);
-      },
-      closed: (code, reason) => this.emit('close', code, reason),
-    };
+  /** @internal */
+  closeTimeout(): void {
+    this.closeTimer = undefined;
+    this.protocol.closeTimeout();
+  }
+}
+
+function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
+  this[kConnection].receive(chunk);
+}
+
+function socketOnEnd(this: ConnectedSocket): void {
+  this[kConnection].receiveTcpEnd();
+}
+
+function socketOnDrain(this: ConnectedSocket): void {
+  this[kConnection].resumeReading();
+}
+
+function socketOnClose(this: ConnectedSocket): void {
+  this[kConnection].receiveTcpClosed();
+}
+
+function socketOnError(this: ConnectedSocket): void {
+  this.destroy();
+}
+
+function uncorkConnection(connection: WebSocketConnection): void {
+  connection.uncork();
+}
+
+function closeTimerExpired(connection: WebSocketConnection): void {
+  connection.closeTimeout();
+}
+
+/** The protocol core's output, carried out on the socket and as connection events. */
+class SocketOutput implements ProtocolOutput {
+  constructor(private readonly connection: WebSocketConnection) {}
+
+  write(bytes: Uint8Array): void {
+    const socket = this.connection.socket;
+    if (!socket.destroyed && socket.writable) socket.write(bytes);
+  }
+
+  refuseHandshake(refusal: HandshakeRefusal): void {
+    this.connection.refusal = refusal;
+  }
+
+  closeTcp(): void {
+    this.connection.socket.end();
+    // Keep reading (and discarding) so that the peer's FIN is seen.
+    this.connection.resumeReading();
+  }
+
+  destroyTcp(): void {
+    this.connection.socket.destroy();
+  }
+
+  startCloseTimer(): void {
+    const connection = this.connection;
+    if (connection.closeTimer !== undefined) clearTimeout(connection.closeTimer);
+    connection.closeTimer = setTimeout(closeTimerExpired, connection.options.closeTimeoutMs, connection);
+    connection.closeTimer.unref();
+  }
+
+  opened(): void {}
+
+  message(data: Buffer, isBinary: boolean): void {
+    this.connection.emit('message', data, isBinary);
+  }
+
+  ping(data: Buffer): void {
+    this.connection.emit('ping', data);
+  }
+
+  pong(data: Buffer): void {
+    this.connection.emit('pong', data);
+  }
+
+  protocolError(error: ProtocolError): void {
+    if (this.connection.listenerCount('error') > 0) this.connection.emit('error', error);
+  }
+
+  closed(code: number, reason: string): void {
+    this.connection.emit('close', code, reason);
   }
 }
