@@ -50,7 +50,6 @@ export interface SendOptions {
 export class WebSocketConnection extends EventEmitter {
   /** The request path and query of the opening handshake, e.g. `/chat?room=1`. */
   readonly requestUrl: string;
-  readonly remoteAddress: string | undefined;
   private readonly protocol: ConnectionProtocol;
   /** @internal */ closeTimer: NodeJS.Timeout | undefined;
   private readingPaused = false;
@@ -66,7 +65,6 @@ export class WebSocketConnection extends EventEmitter {
   ) {
     super();
     this.requestUrl = request.url ?? '/';
-    this.remoteAddress = socket.remoteAddress;
     this.protocol = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(options));
   }
 
@@ -87,6 +85,11 @@ export class WebSocketConnection extends EventEmitter {
       onTransition: onTransition && ((transition, event) => onTransition(this, transition, event)),
       onFrame: onFrame && ((direction, opcode, length, fin, rsv1) => onFrame(this, direction, opcode, length, fin, rsv1)),
     };
+  }
+
+  /** The peer's address (read when asked: it costs a system call). */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
   }
 
   /** RFC 6455 readyState, straight from the connection machine. */
