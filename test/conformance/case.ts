@@ -50,8 +50,12 @@ export interface CaseClient {
    * As Autobahn's client cuts it: a payload no longer than `fragmentSize` goes in one frame;
    * a longer one that is a multiple of `fragmentSize` ends with an empty final frame.
    * `sync` applies to every frame.
+   *
+   * When permessage-deflate was agreed (see `ConformanceCase.extensionOffer`), every message is
+   * compressed (RFC 7692 §7.2.1) and RSV1 set on its first frame, like Autobahn's client does;
+   * `fragmentSize` then cuts the compressed octets. Resolves with what went on the wire.
    */
-  sendMessage(opcode: number, payload: string | Uint8Array, options?: { fragmentSize?: number; sync?: boolean }): Promise<void>;
+  sendMessage(opcode: number, payload: string | Uint8Array, options?: { fragmentSize?: number; sync?: boolean }): Promise<SentMessage>;
   /**
    * Start the closing handshake: send a Close frame with this code and reason (no code: empty
    * body, or the reason's octets alone — Autobahn's `sendCloseFrame`). The server must answer
@@ -71,10 +75,36 @@ export interface CaseClient {
   closeAfter(ms: number): void;
   /** Events received so far. */
   readonly received: readonly ReceivedEvent[];
+  /** The messages sent with `sendMessage` so far, in order. */
+  readonly sent: readonly SentMessage[];
+}
+
+/** A message as `sendMessage` put it on the wire. */
+export interface SentMessage {
+  opcode: number;
+  /** The message's length before compression. */
+  length: number;
+  /** Whether it was compressed (RSV1 on its first frame). */
+  compressed: boolean;
+  /** Its payload octets on the wire, over all its frames. */
+  wireLength: number;
+  /** How many frames it took. */
+  frames: number;
+}
+
+/**
+ * A message recorded by its length and SHA-1 instead of its payload (see
+ * `ConformanceCase.digestMessages`); text messages were checked as UTF-8 before.
+ */
+export interface MessageDigest {
+  length: number;
+  /** SHA-1 of the payload octets, hex. */
+  sha1: string;
 }
 
 export type ReceivedEvent =
   | readonly ['message', string | Uint8Array, boolean]
+  | readonly ['messageDigest', MessageDigest, boolean]
   | readonly ['pong', Uint8Array]
   | readonly ['timeout', string];
 
@@ -109,6 +139,11 @@ export interface ExpectedPath {
   closingHandshake: string;
 }
 
+/** What the client did during a run, for cases whose path depends on it (compressed sizes, frame counts). */
+export interface ClientRecord {
+  readonly sent: readonly SentMessage[];
+}
+
 export interface ConformanceCase {
   /** The Autobahn|Testsuite case number, e.g. '5.15'. */
   id: string;
@@ -121,7 +156,24 @@ export interface ConformanceCase {
    */
   expect: readonly (readonly ExpectedEvent[])[] | { checkEvents(received: readonly ReceivedEvent[]): string | undefined };
   close: ExpectedClose;
-  path: ExpectedPath;
+  /** The machines' transitions; a function when they depend on what the client sent (e.g. compressed sizes). */
+  path: ExpectedPath | ((run: ClientRecord) => ExpectedPath);
+  /**
+   * The |Sec-WebSocket-Extensions| header the client sends, exactly as written (RFC 6455 §9.1),
+   * e.g. `permessage-deflate; client_no_context_takeover; client_max_window_bits`. The client
+   * checks the server's answer (RFC 7692 §7.1) and fails the opening handshake on a bad one.
+   */
+  extensionOffer?: string;
+  /**
+   * The server's |Sec-WebSocket-Extensions| answer the case requires, compared element by
+   * element with parameters in any order; `null`: the server must answer with no extension.
+   */
+  extensionResponse?: string | null;
+  /**
+   * Record each message as a `messageDigest` (length and SHA-1) instead of its payload: for cases
+   * that exchange hundreds of megabytes. Such cases check their events with `checkEvents`.
+   */
+  digestMessages?: boolean;
   /** Graded INFORMATIONAL by the real suite: behaviour is not graded, closing behaviour is. */
   informational?: boolean;
   /** Extra time for the case (large payloads), in ms. */

@@ -59,6 +59,22 @@ export function fragmentedMessagePath(kind: 'text' | 'binary', frames: number): 
   );
 }
 
+/**
+ * One compressed message (RFC 7692: RSV1 on its first frame) in `frames` frames (≥ 1). The
+ * message machine keeps compressed messages in their own states until the final frame's end
+ * delivers them (`deliverCompressedTextMessage` / `deliverCompressedBinaryMessage`).
+ */
+export function compressedMessagePath(kind: 'text' | 'binary', frames: number): string {
+  const opening = kind === 'text' ? 'TEXT_FRAME' : 'BINARY_FRAME';
+  const state = kind === 'text' ? 'compressedText' : 'compressedBinary';
+  if (frames <= 1) return `${opening}->${state}.finalFrame FRAME_END->awaitingMessage`;
+  return steps(
+    `${opening}->${state}.fragment FRAME_END->${state}.awaitingContinuation`,
+    times(frames - 2, `CONTINUATION_FRAME->${state}.fragment FRAME_END->${state}.awaitingContinuation`),
+    `CONTINUATION_FRAME->${state}.finalFrame FRAME_END->awaitingMessage`,
+  );
+}
+
 /** A control frame's header: the message machine stays in `state` (between messages by default). */
 export function controlFramePath(state = 'awaitingMessage'): string {
   return `CONTROL_FRAME->${state}`;

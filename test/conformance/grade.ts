@@ -5,9 +5,12 @@
  * - closing behaviour, checked in this order: FAILED when the wrong side started closing,
  *   UNCLEAN when a clean close is required and did not happen, WRONG CODE when the server's
  *   close code is not accepted, FAILED BY CLIENT when the client had to drop TCP, else OK;
- * and, beyond the real suite, the machines' transition paths must equal the declared ones.
+ * and, beyond the real suite, the machines' transition paths must equal the declared ones, and
+ * the server's |Sec-WebSocket-Extensions| answer the one a case requires.
  */
-import type { ConformanceCase, ExpectedClose, ExpectedEvent, ExpectedPath, ReceivedEvent } from './case.js';
+import { createHash } from 'node:crypto';
+import type { ClientRecord, ConformanceCase, ExpectedClose, ExpectedEvent, ExpectedPath, ReceivedEvent } from './case.js';
+import { canonicalExtensions } from './permessage-deflate-client.js';
 import type { CloseOutcome } from './wire-client.js';
 
 export type BehaviourGrade = 'OK' | 'FAILED' | 'INFORMATIONAL';
@@ -24,6 +27,8 @@ export interface CaseGrades {
   closingBehaviour: Graded<ClosingBehaviourGrade>;
   /** One entry per machine whose path differs from the declared one; undefined when paths were not recorded. */
   pathProblems: string[] | undefined;
+  /** How the server's extension answer differs from the one the case requires; undefined when it does not (or the case requires none). */
+  extensionProblem: string | undefined;
 }
 
 export const MACHINE_IDS = ['connection', 'message', 'closingHandshake'] as const;
@@ -67,6 +72,8 @@ export function describeEvent(event: ReceivedEvent | ExpectedEvent): string {
   switch (event[0]) {
     case 'message':
       return event[2] ? `binary message ${describePayload(event[1], false)}` : `text message ${describePayload(event[1], true)}`;
+    case 'messageDigest':
+      return `${event[2] ? 'binary' : 'text'} message of ${event[1].length} octets with SHA-1 ${event[1].sha1}`;
     case 'pong':
       return `pong ${describePayload(event[1], false)}`;
     case 'timeout':
@@ -82,11 +89,26 @@ export function describeEvents(events: readonly (ReceivedEvent | ExpectedEvent)[
 // ---------------------------------------------------------------------------------------------
 // Behaviour
 
-/** Messages compare by payload octets and isBinary, pongs by payload octets, timeouts by tag. */
+/** SHA-1 of a payload's octets, hex: what `messageDigest` events carry. */
+export function sha1Of(payload: string | Uint8Array): string {
+  return createHash('sha1').update(octetsOf(payload)).digest('hex');
+}
+
+/**
+ * Messages compare by payload octets and isBinary (a digest by length and SHA-1), pongs by
+ * payload octets, timeouts by tag.
+ */
 export function sameEvent(received: ReceivedEvent, expected: ExpectedEvent): boolean {
   switch (received[0]) {
     case 'message':
       return expected[0] === 'message' && received[2] === expected[2] && sameOctets(received[1], expected[1]);
+    case 'messageDigest':
+      return (
+        expected[0] === 'message' &&
+        received[2] === expected[2] &&
+        received[1].length === octetsOf(expected[1]).length &&
+        received[1].sha1 === sha1Of(expected[1])
+      );
     case 'pong':
       return expected[0] === 'pong' && sameOctets(received[1], expected[1]);
     case 'timeout':
@@ -203,19 +225,46 @@ export function comparePaths(expected: ExpectedPath, actual: ExpectedPath): stri
   return MACHINE_IDS.filter((id) => expected[id] !== actual[id]).map((id) => describePathMismatch(id, expected[id], actual[id]));
 }
 
+/** The path a case declares, for what its client did in this run. */
+export function declaredPath(testCase: ConformanceCase, run: ClientRecord): ExpectedPath {
+  return typeof testCase.path === 'function' ? testCase.path(run) : testCase.path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extensions
+
+/**
+ * The server's |Sec-WebSocket-Extensions| answer against the one the case requires (`null`: none),
+ * parameters in any order; undefined when they agree or the case requires nothing.
+ */
+export function checkExtensionResponse(required: string | null | undefined, answered: string | undefined): string | undefined {
+  if (required === undefined) return undefined;
+  if (required === null) return answered === undefined ? undefined : `the server answered Sec-WebSocket-Extensions "${answered}", expected no extension`;
+  if (answered === undefined) return `the server answered no Sec-WebSocket-Extensions, expected "${required}"`;
+  if (canonicalExtensions(answered) === canonicalExtensions(required)) return undefined;
+  return `the server answered Sec-WebSocket-Extensions "${answered}", expected "${required}" (parameters in any order)`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A whole case
+
+/** What the client knows of a run beyond events and close: what it sent and the extensions answer. */
+export interface ClientRunRecord extends ClientRecord {
+  readonly extensionResponse: string | undefined;
+}
 
 export function gradeCase(
   testCase: ConformanceCase,
   received: readonly ReceivedEvent[],
   outcome: CloseOutcome,
   actualPath: ExpectedPath | undefined,
+  run: ClientRunRecord = { sent: [], extensionResponse: undefined },
 ): CaseGrades {
   return {
     behaviour: gradeBehaviour(testCase, received),
     closingBehaviour: gradeClosingBehaviour(testCase.close, outcome),
-    pathProblems: actualPath === undefined ? undefined : comparePaths(testCase.path, actualPath),
+    pathProblems: actualPath === undefined ? undefined : comparePaths(declaredPath(testCase, run), actualPath),
+    extensionProblem: checkExtensionResponse(testCase.extensionResponse, run.extensionResponse),
   };
 }
 
@@ -227,6 +276,7 @@ export function failureMessage(grades: CaseGrades, error?: string): string | und
   if (grades.closingBehaviour.grade !== 'OK') {
     problems.push(`closing behaviour ${grades.closingBehaviour.grade}: ${grades.closingBehaviour.detail}`);
   }
+  if (grades.extensionProblem !== undefined) problems.push(`extensions: ${grades.extensionProblem}`);
   for (const problem of grades.pathProblems ?? []) problems.push(problem);
   return problems.length === 0 ? undefined : problems.join('\n');
 }

@@ -10,8 +10,10 @@
  * result.failure; // undefined when the case passed, else what went wrong
  * ```
  * `runCases` runs many, a few at a time; `executeCase` and `gradeRun` are runCase's two halves.
+ * `runAndGradeCases` grades each case as soon as it ends and keeps only the verdict, for cases
+ * whose events and paths are too large to keep until all have run (sections 12 and 13).
  */
-import type { ConformanceCase, ExpectedPath, ReceivedEvent } from './case.js';
+import type { ConformanceCase, ExpectedPath, ReceivedEvent, SentMessage } from './case.js';
 import { failureMessage, gradeCase, MACHINE_IDS, type CaseGrades } from './grade.js';
 import { WireClient, type CloseOutcome } from './wire-client.js';
 
@@ -108,6 +110,10 @@ export interface CaseRun {
   close: CloseOutcome | undefined;
   /** The server's transition records for the case's connection; undefined when the target reports none. */
   transitions: readonly TransitionRecord[] | undefined;
+  /** The messages the client sent with `sendMessage`. */
+  sent: readonly SentMessage[];
+  /** The server's |Sec-WebSocket-Extensions| answer; undefined when it sent none or the connection never opened. */
+  extensionResponse: string | undefined;
   /** The opening handshake failed or the script threw. */
   error: string | undefined;
   durationMs: number;
@@ -161,6 +167,8 @@ export async function executeCase(testCase: ConformanceCase, target: CaseTarget)
       received: client?.received ?? [],
       close: client?.outcome(),
       transitions,
+      sent: client?.sent ?? [],
+      extensionResponse: client?.extensionResponse,
       error,
       durationMs: Math.round(performance.now() - started),
     };
@@ -168,7 +176,10 @@ export async function executeCase(testCase: ConformanceCase, target: CaseTarget)
 
   let client: WireClient;
   try {
-    client = await WireClient.connect(target.url, requestPath);
+    client = await WireClient.connect(target.url, requestPath, {
+      extensionOffer: testCase.extensionOffer,
+      digestMessages: testCase.digestMessages,
+    });
   } catch (error) {
     return run(undefined, describeError(error));
   }
@@ -197,8 +208,9 @@ export function gradeRun(run: CaseRun): CaseResult {
           behaviour: { grade: 'FAILED', detail: 'the connection never opened' },
           closingBehaviour: { grade: 'FAILED', detail: 'the connection never opened' },
           pathProblems: undefined,
+          extensionProblem: undefined,
         }
-      : gradeCase(testCase, received, close, actualPath);
+      : gradeCase(testCase, received, close, actualPath, run);
   return {
     id: testCase.id,
     title: testCase.title,
@@ -244,4 +256,33 @@ export async function runCases(
     options.onResult?.(result);
   }
   return results;
+}
+
+/** A graded case without its events and paths: what `runAndGradeCases` keeps. */
+export type CaseVerdict = Omit<CaseResult, 'received' | 'actualPath'>;
+
+/**
+ * Runs cases, `concurrency` at a time, grading each as soon as it ends and keeping only its
+ * verdict — for cases that exchange so much (thousands of messages, hundreds of thousands of
+ * transitions) that holding every run until all have ended would not fit in memory. The
+ * grading's CPU work then happens while other cases run; keep what a case grades cheap
+ * (digests, not payloads). Returns the verdicts by id, in the cases' order.
+ */
+export async function runAndGradeCases(
+  cases: readonly ConformanceCase[],
+  target: CaseTarget,
+  options: { concurrency?: number; onResult?: (verdict: CaseVerdict) => void } = {},
+): Promise<Map<string, CaseVerdict>> {
+  const verdicts = new Map<string, CaseVerdict>();
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const testCase = cases[next++]!;
+      const { received: _received, actualPath: _actualPath, ...verdict } = gradeRun(await executeCase(testCase, target));
+      verdicts.set(testCase.id, verdict);
+      options.onResult?.(verdict);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return new Map(cases.filter((testCase) => verdicts.has(testCase.id)).map((testCase) => [testCase.id, verdicts.get(testCase.id)!]));
 }

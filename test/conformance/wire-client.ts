@@ -8,10 +8,18 @@
  * of the client's Close, and the server must drop TCP within 1 s after it (RFC 6455 §7.1.1:
  * "the server ... close[s] the underlying TCP connection" first); otherwise the client drops
  * TCP itself, which grades "FAILED BY CLIENT".
+ *
+ * permessage-deflate (RFC 7692), when a case offers it: the client checks the server's answer
+ * (§7.1), compresses every message it sends with `sendMessage` (RSV1 on the first frame), and
+ * inflates every message that arrives with RSV1 — see permessage-deflate-client.ts. Inflating
+ * is asynchronous (zlib's thread pool), so with the extension agreed, messages are recorded
+ * through one ordered queue, and `closed` waits for it to drain.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { Opcode, type CaseClient, type FrameToSend, type ReceivedEvent } from './case.js';
+import { Opcode, type CaseClient, type FrameToSend, type ReceivedEvent, type SentMessage } from './case.js';
+import { acceptDeflateResponse, ClientDeflate, type AgreedDeflate } from './permessage-deflate-client.js';
 
 /** Autobahn's client gives the server this long to answer the opening handshake. */
 export const OPENING_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -31,6 +39,14 @@ let lastYield = performance.now();
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What a connection asks for beyond a plain opening handshake. */
+export interface ConnectOptions {
+  /** The |Sec-WebSocket-Extensions| header to send, as written (e.g. a permessage-deflate offer). */
+  extensionOffer?: string | undefined;
+  /** Record messages as `messageDigest` events (length and SHA-1) instead of their payloads. */
+  digestMessages?: boolean | undefined;
 }
 
 /** RFC 6455 §1.3: the GUID appended to the key for |Sec-WebSocket-Accept|. */
@@ -90,6 +106,22 @@ function maskInPlace(out: Buffer, offset: number, length: number, key: Uint8Arra
   const word = keyWord[0]!;
   for (let i = 0; i < words.length; i++) words[i] ^= word;
   for (let i = words.length * 4; i < length; i++) out[offset + i] ^= key[i & 3]!;
+}
+
+/**
+ * Autobahn's cutting of a message into frame payloads: a payload no longer than `fragmentSize`
+ * (or any payload when `fragmentSize` is absent or 0) is one frame; otherwise pieces of
+ * `fragmentSize` octets until one would run past the end, so an exact multiple ends with an
+ * empty piece.
+ */
+export function cutIntoFragments(octets: Uint8Array, fragmentSize: number | undefined): Uint8Array[] {
+  if (fragmentSize === undefined || fragmentSize <= 0 || octets.length <= fragmentSize) return [octets];
+  const pieces: Uint8Array[] = [];
+  for (let start = 0; ; start += fragmentSize) {
+    const end = start + fragmentSize;
+    pieces.push(octets.subarray(start, Math.min(end, octets.length)));
+    if (end > octets.length) return pieces;
+  }
 }
 
 /**
@@ -201,10 +233,21 @@ function isControlOpcode(opcode: number): boolean {
  */
 export class WireClient implements CaseClient {
   readonly received: ReceivedEvent[] = [];
-  /** Resolves when the TCP connection is closed, however that happened. */
+  readonly sent: SentMessage[] = [];
+  /** Resolves when the TCP connection is closed, however that happened, and every message that arrived is recorded. */
   readonly closed: Promise<void>;
+  /** The server's |Sec-WebSocket-Extensions| answer; undefined when it sent none. */
+  extensionResponse: string | undefined;
+  /** What permessage-deflate parameters were agreed; undefined when it was not. */
+  agreedDeflate: AgreedDeflate | undefined;
 
   private readonly socket: Socket;
+  private readonly options: ConnectOptions;
+  private deflate: ClientDeflate | undefined;
+  /** With permessage-deflate: messages wait here, in order, until inflated and recorded. */
+  private deliveries: Promise<void> = Promise.resolve();
+  /** Whether the message in progress is compressed (RSV1 on its first frame). */
+  private fragmentsCompressed = false;
   private readonly key = randomBytes(16).toString('base64');
   /** The server's answer to the opening handshake so far; undefined once it is complete. */
   private handshakeHead: Buffer | undefined = Buffer.alloc(0);
@@ -237,8 +280,9 @@ export class WireClient implements CaseClient {
   private serverViolation: string | undefined;
   private resolveClosed!: () => void;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, options: ConnectOptions) {
     this.socket = socket;
+    this.options = options;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.on('end', () => this.onServerEnd());
     socket.on('close', () => this.onTcpClosed());
@@ -248,13 +292,14 @@ export class WireClient implements CaseClient {
 
   /**
    * Connects to `url` (ws://host:port), asks for `path` and completes the opening handshake
-   * (RFC 6455 §4.1) with a random 16-octet key, checking the 101 and |Sec-WebSocket-Accept|.
+   * (RFC 6455 §4.1) with a random 16-octet key, checking the 101 and |Sec-WebSocket-Accept|
+   * and, when `options.extensionOffer` is given, the server's answer to it (RFC 7692 §7.1).
    * Rejects when the handshake fails or takes longer than 5 s.
    */
-  static async connect(url: string, path: string): Promise<WireClient> {
+  static async connect(url: string, path: string, options: ConnectOptions = {}): Promise<WireClient> {
     const { hostname, port } = new URL(url);
     const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true, noDelay: true });
-    const client = new WireClient(socket);
+    const client = new WireClient(socket, options);
     try {
       await client.openingHandshake(`${hostname}:${port}`, path);
     } catch (error) {
@@ -302,6 +347,7 @@ export class WireClient implements CaseClient {
             'Connection: Upgrade',
             `Sec-WebSocket-Key: ${this.key}`,
             'Sec-WebSocket-Version: 13',
+            ...(this.options.extensionOffer !== undefined ? [`Sec-WebSocket-Extensions: ${this.options.extensionOffer}`] : []),
             '',
             '',
           ].join('\r\n'),
@@ -322,7 +368,12 @@ export class WireClient implements CaseClient {
     const headers = new Map<string, string>();
     for (const line of headerLines) {
       const colon = line.indexOf(':');
-      if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      // RFC 7230 §3.2.2: repeated list headers are one list.
+      const earlier = headers.get(name);
+      headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
     }
     const tokens = (name: string) => (headers.get(name) ?? '').toLowerCase().split(',').map((token) => token.trim());
     // RFC 6455 §4.1: the client checks the status, |Upgrade|, |Connection| and |Sec-WebSocket-Accept|.
@@ -333,8 +384,29 @@ export class WireClient implements CaseClient {
     if (headers.get('sec-websocket-accept') !== accept) {
       return `Sec-WebSocket-Accept is "${headers.get('sec-websocket-accept')}", expected "${accept}"`;
     }
+    const problem = this.readExtensionResponse(headers.get('sec-websocket-extensions'));
+    if (problem !== undefined) return problem;
     this.handshakeHead = undefined;
     this.handshakeRest = head.subarray(end + 4);
+    return undefined;
+  }
+
+  /**
+   * RFC 6455 §4.1: "If the response includes a |Sec-WebSocket-Extensions| header field and this
+   * header field indicates the use of an extension that was not present in the client's
+   * handshake ..., the client MUST _Fail the WebSocket Connection_"; RFC 7692 §7.1 says what a
+   * permessage-deflate answer may hold.
+   */
+  private readExtensionResponse(response: string | undefined): string | undefined {
+    this.extensionResponse = response;
+    const offer = this.options.extensionOffer;
+    if (offer === undefined) {
+      return response === undefined ? undefined : `the server answered Sec-WebSocket-Extensions "${response}" to no offer`;
+    }
+    const answer = acceptDeflateResponse(offer, response);
+    if (answer.problem !== undefined) return answer.problem;
+    this.agreedDeflate = answer.agreed;
+    if (answer.agreed !== undefined) this.deflate = new ClientDeflate(answer.agreed);
     return undefined;
   }
 
@@ -385,8 +457,13 @@ export class WireClient implements CaseClient {
     };
     // §5.1: "A server MUST NOT mask any frames that it sends to the client."
     if (header.masked) return this.serverBrokeProtocol('a masked frame');
-    // §5.2: no extension was negotiated, so every RSV bit must be 0.
-    if (header.rsv !== 0) return this.serverBrokeProtocol(`a frame with RSV bits ${header.rsv}`);
+    // §5.2: RSV bits are 0 unless an extension gives them a meaning. RFC 7692 §6: with
+    // permessage-deflate, RSV1 marks a compressed message — on its first frame only.
+    if (header.rsv !== 0) {
+      const startsMessage = header.opcode === Opcode.text || header.opcode === Opcode.binary;
+      if (header.rsv !== 0b100 || this.deflate === undefined) return this.serverBrokeProtocol(`a frame with RSV bits ${header.rsv}`);
+      if (!startsMessage) return this.serverBrokeProtocol(`RSV1 on a frame with opcode ${header.opcode} (RFC 7692 §6.1)`);
+    }
     if (isControlOpcode(header.opcode)) {
       // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
       if (!header.fin) return this.serverBrokeProtocol('a fragmented control frame');
@@ -417,6 +494,7 @@ export class WireClient implements CaseClient {
         }
         this.fragments = [payload];
         this.fragmentsOpcode = header.opcode;
+        this.fragmentsCompressed = (header.rsv & 0b100) !== 0;
         break;
       case Opcode.continuation:
         if (this.fragments === undefined) {
@@ -432,7 +510,33 @@ export class WireClient implements CaseClient {
     if (!header.fin) return;
     const data = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
     this.fragments = undefined;
-    if (this.fragmentsOpcode === Opcode.text) {
+    const isText = this.fragmentsOpcode === Opcode.text;
+    const deflate = this.deflate;
+    if (deflate === undefined) {
+      this.recordMessage(data, isText);
+      return;
+    }
+    // RFC 7692 §7.2.2: a message with RSV1 is inflated; one without is taken as it is. Either
+    // way it waits behind the messages before it.
+    const message = this.fragmentsCompressed ? deflate.inflate(data) : Promise.resolve(data);
+    this.deliveries = this.deliveries.then(() =>
+      message.then(
+        (octets) => this.recordMessage(octets, isText),
+        (error: unknown) => void this.serverBrokeProtocol(`a compressed message that does not inflate (${(error as Error).message})`),
+      ),
+    );
+  }
+
+  /** Records a whole message (text checked as UTF-8) and wakes whoever waits for it. */
+  private recordMessage(data: Buffer, isText: boolean): void {
+    if (this.options.digestMessages) {
+      if (isText && !isUtf8(data)) {
+        this.serverBrokeProtocol('a text message that is not valid UTF-8');
+        return;
+      }
+      const sha1 = createHash('sha1').update(data).digest('hex');
+      this.received.push(['messageDigest', { length: data.length, sha1 }, !isText]);
+    } else if (isText) {
       let text: string;
       try {
         text = utf8.decode(data);
@@ -498,7 +602,11 @@ export class WireClient implements CaseClient {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.notifyWaiters();
-    this.resolveClosed();
+    // Messages still being inflated are recorded before the connection counts as closed.
+    void this.deliveries.then(() => {
+      this.deflate?.close();
+      this.resolveClosed();
+    });
   }
 
   /** The client drops TCP (Autobahn's `dropConnection`): counted as "failed by client". */
@@ -595,33 +703,42 @@ export class WireClient implements CaseClient {
    * awaits them; each resolves once its octets are flushed (and, for `sync`, a pause passed).
    */
   private enqueueWrite(octets: Uint8Array, options: { chopSize?: number; sync?: boolean; isClose?: boolean }): Promise<void> {
-    const write = async () => {
-      if (!this.mayWrite()) return;
-      if (options.isClose) {
-        // Autobahn's sendCloseFrame: once closing, a second Close is not sent.
-        if (this.clientCloseSent) return;
-        this.clientCloseSent = true;
-        this.closeStartedBy ??= 'client';
-        this.closingHandshakeTimer = this.startTimer(CLOSING_HANDSHAKE_TIMEOUT_MS, () => {
-          if (!this.serverCloseReceived) this.drop(`the server did not answer the Close within ${CLOSING_HANDSHAKE_TIMEOUT_MS} ms`);
-        });
+    return this.enqueue(() => this.writeOctets(octets, options));
+  }
+
+  /** Runs `job` once every write asked for before it is done. */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const done = this.writeQueue.then(job);
+    this.writeQueue = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  private async writeOctets(octets: Uint8Array, options: { chopSize?: number; sync?: boolean; isClose?: boolean }): Promise<void> {
+    if (!this.mayWrite()) return;
+    if (options.isClose) {
+      // Autobahn's sendCloseFrame: once closing, a second Close is not sent.
+      if (this.clientCloseSent) return;
+      this.clientCloseSent = true;
+      this.closeStartedBy ??= 'client';
+      this.closingHandshakeTimer = this.startTimer(CLOSING_HANDSHAKE_TIMEOUT_MS, () => {
+        if (!this.serverCloseReceived) this.drop(`the server did not answer the Close within ${CLOSING_HANDSHAKE_TIMEOUT_MS} ms`);
+      });
+    }
+    const chunkSize = options.chopSize !== undefined && options.chopSize > 0 ? options.chopSize : Math.max(octets.length, 1);
+    let start = 0;
+    do {
+      if (performance.now() - lastYield > MAX_WRITE_SLICE_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
       }
-      const chunkSize = options.chopSize !== undefined && options.chopSize > 0 ? options.chopSize : Math.max(octets.length, 1);
-      let start = 0;
-      do {
-        if (performance.now() - lastYield > MAX_WRITE_SLICE_MS) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
-        if (!this.mayWrite()) return;
-        await this.writeChunk(octets.subarray(start, start + chunkSize));
-        start += chunkSize;
-      } while (start < octets.length);
-      if (options.sync) await this.pause(SYNC_PAUSE_MS);
-    };
-    const written = this.writeQueue.then(write);
-    this.writeQueue = written.catch(() => {});
-    return written;
+      if (!this.mayWrite()) return;
+      await this.writeChunk(octets.subarray(start, start + chunkSize));
+      start += chunkSize;
+    } while (start < octets.length);
+    if (options.sync) await this.pause(SYNC_PAUSE_MS);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -638,26 +755,44 @@ export class WireClient implements CaseClient {
     return this.enqueueWrite(bytes, options);
   }
 
-  async sendMessage(opcode: number, payload: string | Uint8Array, options: { fragmentSize?: number; sync?: boolean } = {}): Promise<void> {
+  async sendMessage(opcode: number, payload: string | Uint8Array, options: { fragmentSize?: number; sync?: boolean } = {}): Promise<SentMessage> {
     const octets = toBytes(payload);
     const { fragmentSize, sync } = options;
-    const syncOption = sync !== undefined ? { sync } : {};
-    if (fragmentSize === undefined || fragmentSize <= 0 || octets.length <= fragmentSize) {
-      await this.sendFrame({ opcode, payload: octets, ...syncOption });
-      return;
+    const deflate = this.deflate;
+    if (deflate === undefined) {
+      const pieces = cutIntoFragments(octets, fragmentSize);
+      const sent: SentMessage = { opcode, length: octets.length, compressed: false, wireLength: octets.length, frames: pieces.length };
+      this.sent.push(sent);
+      for (const [i, piece] of pieces.entries()) {
+        await this.sendFrame({
+          opcode: i === 0 ? opcode : Opcode.continuation,
+          payload: piece,
+          fin: i === pieces.length - 1,
+          ...(sync !== undefined ? { sync } : {}),
+        });
+      }
+      return sent;
     }
-    // Autobahn cuts until a fragment would run past the end: an exact multiple ends with an empty frame.
-    for (let start = 0; ; start += fragmentSize) {
-      const end = start + fragmentSize;
-      const fin = end > octets.length;
-      await this.sendFrame({
-        opcode: start === 0 ? opcode : Opcode.continuation,
-        payload: octets.subarray(start, Math.min(end, octets.length)),
-        fin,
-        ...syncOption,
-      });
-      if (fin) return;
-    }
+    // RFC 7692 §7.2.1: compress the whole message, then cut the compressed octets into frames;
+    // §6: RSV1 on the first frame only. Compressing waits its turn in the write queue, so
+    // messages are compressed, and go out, in the order they were sent.
+    return this.enqueue(async () => {
+      const sent: SentMessage = { opcode, length: octets.length, compressed: true, wireLength: 0, frames: 0 };
+      if (!this.mayWrite()) return sent;
+      const compressed = await deflate.compress(octets);
+      const frames = cutIntoFragments(compressed, fragmentSize).map((piece, i, pieces) =>
+        encodeFrame({ opcode: i === 0 ? opcode : Opcode.continuation, payload: piece, fin: i === pieces.length - 1, rsv: i === 0 ? 0b100 : 0 }),
+      );
+      sent.wireLength = compressed.length;
+      sent.frames = frames.length;
+      this.sent.push(sent);
+      if (sync) {
+        for (const frame of frames) await this.writeOctets(frame, { sync });
+      } else {
+        await this.writeOctets(frames.length === 1 ? frames[0]! : Buffer.concat(frames), {});
+      }
+      return sent;
+    });
   }
 
   sendClose(code?: number, reason?: string | Uint8Array): Promise<void> {
