@@ -31,6 +31,14 @@ import {
   type NegotiatedPerMessageDeflate,
   type PerMessageDeflateOptions,
 } from './permessage-deflate/negotiation.js';
+import {
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_CONTINUATION,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+} from './opcode.js';
 
 /** What the I/O layer provides to compress and decompress messages (RFC 7692 §7.2). */
 export interface MessageCompressor {
@@ -40,13 +48,6 @@ export interface MessageCompressor {
   /** Messages shorter than this are sent uncompressed. */
   readonly threshold: number;
 }
-
-const OPCODE_CONTINUATION = 0x0;
-const OPCODE_TEXT = 0x1;
-const OPCODE_BINARY = 0x2;
-const OPCODE_CLOSE = 0x8;
-const OPCODE_PING = 0x9;
-const OPCODE_PONG = 0xa;
 
 /** Payloads at least this long are written as header + payload (writev), not copied into one buffer. */
 const COPY_PAYLOAD_BELOW = 16 * 1024;

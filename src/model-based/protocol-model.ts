@@ -26,6 +26,14 @@ import { MACHINE_IDS, type MachineId } from './event-samples.js';
 import { machinesById } from './model-paths.js';
 import { branchOf, compiledOf, type TransitionBranch } from './transition-branches.js';
 import type { Observable, WireFrame, WireStep } from './wire-steps.js';
+import {
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_CONTINUATION,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+} from '../opcode.js';
 
 /** One transition the model predicts for one machine. */
 export interface ModelTransition {
@@ -43,13 +51,6 @@ export interface StepPrediction {
   readonly transitions: readonly ModelTransition[];
   readonly expected: readonly Observable[];
 }
-
-const OPCODE_CONTINUATION = 0x0;
-const OPCODE_TEXT = 0x1;
-const OPCODE_BINARY = 0x2;
-const OPCODE_CLOSE = 0x8;
-const OPCODE_PING = 0x9;
-const OPCODE_PONG = 0xa;
 
 /** Event types each machine declares (others it ignores). */
 const declaredEvents: Record<MachineId, ReadonlySet<string>> = Object.fromEntries(

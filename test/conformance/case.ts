@@ -7,14 +7,23 @@
  * the in-repo result and the real suite's report can be compared case by case.
  */
 
+import {
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_CONTINUATION,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+} from '../../src/opcode.js';
+
 /** Opcodes of RFC 6455 §5.2 (and reserved ones, which cases send on purpose). */
 export const Opcode = {
-  continuation: 0x0,
-  text: 0x1,
-  binary: 0x2,
-  close: 0x8,
-  ping: 0x9,
-  pong: 0xa,
+  continuation: OPCODE_CONTINUATION,
+  text: OPCODE_TEXT,
+  binary: OPCODE_BINARY,
+  close: OPCODE_CLOSE,
+  ping: OPCODE_PING,
+  pong: OPCODE_PONG,
 } as const;
 
 export interface FrameToSend {
