@@ -75,6 +75,21 @@ export interface ProtocolOutput {
   closed(code: number, reason: string): void;
 }
 
+/** An output that ignores everything; extend it to hear only what matters (e.g. a refusal). */
+export class DiscardingOutput implements ProtocolOutput {
+  write(_bytes: Uint8Array): void {}
+  refuseHandshake(_refusal: HandshakeRefusal): void {}
+  closeTcp(): void {}
+  destroyTcp(): void {}
+  startCloseTimer(): void {}
+  opened(): void {}
+  message(_data: Buffer, _isBinary: boolean): void {}
+  ping(_data: Buffer): void {}
+  pong(_data: Buffer): void {}
+  protocolError(_error: ProtocolError): void {}
+  closed(_code: number, _reason: string): void {}
+}
+
 export interface ProtocolOptions {
   /** Largest message accepted, in bytes (RFC 6455 §10.4); larger ones fail the connection with 1009. */
   maxMessageSize: number;

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketConnection, type ConnectionOptions } from './websocket-connection.js';
-import { ConnectionProtocol } from './connection-protocol.js';
+import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
@@ -168,22 +168,12 @@ export class WebSocketServer extends EventEmitter {
   protected onRequest(request: IncomingMessage, response: ServerResponse): void {
     if (this.inspector?.handleRequest(request, response)) return;
     let refusal: HandshakeRefusal = { status: 400, statusText: 'Bad Request', headers: {}, body: '' };
-    const protocol = new ConnectionProtocol(
-      {
-        write: () => {},
-        refuseHandshake: (decided) => (refusal = decided),
-        closeTcp: () => {},
-        destroyTcp: () => {},
-        startCloseTimer: () => {},
-        opened: () => {},
-        message: () => {},
-        ping: () => {},
-        pong: () => {},
-        protocolError: () => {},
-        closed: () => {},
-      },
-      { maxMessageSize: 0, perMessageDeflate: undefined },
-    );
+    const output = new (class extends DiscardingOutput {
+      override refuseHandshake(decided: HandshakeRefusal): void {
+        refusal = decided;
+      }
+    })();
+    const protocol = new ConnectionProtocol(output, { maxMessageSize: 0, perMessageDeflate: undefined });
     protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
     response.writeHead(refusal.status, refusal.statusText, refusal.headers);
     response.end(refusal.body);

@@ -9,7 +9,7 @@ import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { ConnectionProtocol, type ProtocolOutput } from '../src/connection-protocol.js';
+import { ConnectionProtocol, DiscardingOutput } from '../src/connection-protocol.js';
 import { startEchoServer, type EchoServer } from '../src/echo-server.js';
 import type { WebSocketConnection } from '../src/websocket-connection.js';
 import { InspectorFeed, isInspectorOrigin, type InspectOptions } from '../src/inspector/inspector-feed.js';
@@ -32,19 +32,11 @@ const HANDSHAKE_HEADERS = {
 function inspectedConnection(feed: InspectorFeed, url = '/chat') {
   const connection = Object.assign(new EventEmitter(), { requestUrl: url, remoteAddress: '127.0.0.1' });
   const inspected = connection as unknown as WebSocketConnection;
-  const output: ProtocolOutput = {
-    write: () => {},
-    refuseHandshake: () => {},
-    closeTcp: () => {},
-    destroyTcp: () => {},
-    startCloseTimer: () => {},
-    opened: () => {},
-    message: () => {},
-    ping: () => {},
-    pong: () => {},
-    protocolError: () => {},
-    closed: (code, reason) => connection.emit('close', code, reason),
-  };
+  const output = new (class extends DiscardingOutput {
+    override closed(code: number, reason: string): void {
+      connection.emit('close', code, reason);
+    }
+  })();
   const protocol = new ConnectionProtocol(output, {
     maxMessageSize: 1 << 20,
     onTransition: (transition, event) => feed.onTransition(inspected, transition, event),
