@@ -6,7 +6,7 @@
  * a time limit (`maxSeconds`) so that a stuck server cannot stall the run; a measurement cut
  * by it is flagged in the report.
  */
-import type { ServerName } from './bench-messages.js';
+import type { ChurnJob, EchoJob, IdleJob, ServerName } from './bench-messages.js';
 
 /** A target from issue 6: statesocket's cost ÷ the reference's cost, at most `maxRatio`. */
 export interface Target {
@@ -26,32 +26,12 @@ interface WorkloadBase {
   target: Target | undefined;
 }
 
-export interface EchoWorkload extends WorkloadBase {
-  kind: 'echo';
-  connections: number;
-  inFlight: number;
-  payloadSize: number;
-  fragments: number;
-  deflate: boolean;
-  warmupMessages: number;
-  messages: number;
-  maxSeconds: number;
-}
+/** An echo measurement: the client's job (bench-messages.ts) less the port, which is known only at run time. */
+export interface EchoWorkload extends WorkloadBase, Omit<EchoJob, 'port'> {}
 
-export interface IdleWorkload extends WorkloadBase {
-  kind: 'idle';
-  connections: number;
-  concurrency: number;
-  maxSeconds: number;
-}
+export interface IdleWorkload extends WorkloadBase, Omit<IdleJob, 'port'> {}
 
-export interface ChurnWorkload extends WorkloadBase {
-  kind: 'churn';
-  concurrency: number;
-  warmupCycles: number;
-  cycles: number;
-  maxSeconds: number;
-}
+export interface ChurnWorkload extends WorkloadBase, Omit<ChurnJob, 'port'> {}
 
 export type Workload = EchoWorkload | IdleWorkload | ChurnWorkload;
 
