@@ -47,6 +47,8 @@ export interface MessageCompressor {
   deflate(data: Uint8Array): Buffer;
   /** Messages shorter than this are sent uncompressed. */
   readonly threshold: number;
+  /** The connection is closed: release the compression contexts. */
+  close(): void;
 }
 
 /** Payloads at least this long are written as header + payload (writev), not copied into one buffer. */
@@ -370,6 +372,7 @@ export class ConnectionProtocol implements FrameParserHandler {
         return;
       }
       case 'reportClosed':
+        this.compressor?.close();
         // RFC 6455 §7.1.5: the code of the first Close frame received; 1005 if it had none,
         // 1006 if none was received.
         this.output.closed(

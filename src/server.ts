@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { WebSocketConnection, type ConnectionOptions } from './websocket-connection.js';
 import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
+import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
@@ -87,6 +88,11 @@ export class WebSocketServer extends EventEmitter {
     this.options.onTransition = joinTransitionHooks(rest.onTransition, this.inspector?.onTransition);
     this.perMessageDeflate = perMessageDeflate === true ? {} : perMessageDeflate || undefined;
     if (this.perMessageDeflate) checkPerMessageDeflateOptions(this.perMessageDeflate);
+    if (this.perMessageDeflate && !syncZlibStreamsWork) {
+      // RFC 7692 §5: a server may decline every offer; better that than a codec that misbehaves.
+      process.emitWarning('this Node has no synchronous zlib handle (see sync-zlib-stream.ts): permessage-deflate is declined', 'StatesocketWarning');
+      this.perMessageDeflate = undefined;
+    }
     this.connectionOptions = {
       maxMessageSize: this.options.maxMessageSize,
       closeTimeoutMs: this.options.closeTimeoutMs,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { deflateRawSync, constants } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
 import { parseExtensionOffers } from '../src/permessage-deflate/extension-header.js';
 import { negotiatePerMessageDeflate, type PerMessageDeflateOptions } from '../src/permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec, InflatedTooLarge, CorruptDeflateData } from '../src/permessage-deflate/zlib-codec.js';
@@ -144,6 +145,70 @@ describe('permessage-deflate (RFC 7692)', () => {
     it('reports corrupt data', () => {
       const codec = new PerMessageDeflateCodec(agreed(true), {});
       expect(() => codec.inflate([Buffer.from('ffffffff', 'hex')], 1000)).to.throw(CorruptDeflateData);
+    });
+
+    it('inflates again after corrupt data and after the limit, in a context shared by connections', () => {
+      const first = new PerMessageDeflateCodec(agreed(true), {});
+      const second = new PerMessageDeflateCodec(agreed(true), {});
+      expect(() => first.inflate([Buffer.from('ffffffff', 'hex')], 1000)).to.throw(CorruptDeflateData);
+      expect(second.inflate([clientCompress('after corrupt data')], 1000).toString()).to.equal('after corrupt data');
+      expect(() => first.inflate([clientCompress('b'.repeat(5000))], 1000)).to.throw(InflatedTooLarge);
+      expect(second.inflate([clientCompress('after the limit')], 1000).toString()).to.equal('after the limit');
+    });
+
+    it('keeps each connection\'s client context apart (§7.2.3.2)', () => {
+      const one = new PerMessageDeflateCodec(agreed(false), {});
+      const two = new PerMessageDeflateCodec(agreed(false), {});
+      const hello = Buffer.from('f248cdc9c90700', 'hex');
+      const helloAgain = Buffer.from('f200110000', 'hex');
+      expect(one.inflate([hello], 100).toString()).to.equal('Hello');
+      expect(two.inflate([hello], 100).toString()).to.equal('Hello');
+      expect(one.inflate([helloAgain], 100).toString()).to.equal('Hello');
+      expect(two.inflate([helloAgain], 100).toString()).to.equal('Hello');
+    });
+
+    /** A peer's inflater with context takeover: each message appended to one raw inflate stream. */
+    const peerInflater = () => {
+      let received = Buffer.alloc(0);
+      return (message: Buffer) => {
+        received = Buffer.concat([received, message, Buffer.from([0, 0, 0xff, 0xff])]);
+        return inflateRawSync(received, { finishFlush: constants.Z_SYNC_FLUSH });
+      };
+    };
+
+    it('refers back to its earlier messages when the server keeps its context (§7.1.1.1)', () => {
+      const codec = new PerMessageDeflateCodec(agreed(false), { level: 6 });
+      const text = Buffer.from(randomBytes(1000).toString('hex'));
+      const inflateAll = peerInflater();
+      const first = codec.deflate(text);
+      const second = codec.deflate(text);
+      expect(second.length).to.be.below(first.length / 4);
+      expect(inflateAll(first).toString()).to.equal(text.toString());
+      expect(inflateAll(second).toString()).to.equal(text.toString() + text.toString());
+    });
+
+    it('compresses each message on its own with server_no_context_takeover (§7.1.1.1)', () => {
+      const codec = new PerMessageDeflateCodec({ ...agreed(false), serverNoContextTakeover: true }, {});
+      const text = Buffer.from('no context, '.repeat(200));
+      const first = codec.deflate(text);
+      const second = codec.deflate(text);
+      expect(second.equals(first)).to.equal(true);
+      expect(inflateRawSync(Buffer.concat([second, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH }).toString()).to.equal(text.toString());
+    });
+
+    it('sends an empty message as the single octet 0x00 (§7.2.3.6)', () => {
+      const codec = new PerMessageDeflateCodec(agreed(false), { threshold: 0 });
+      expect([...codec.deflate(Buffer.alloc(0))]).to.deep.equal([0x00]);
+      const inflateAll = peerInflater();
+      expect(inflateAll(codec.deflate(Buffer.alloc(0))).length).to.equal(0);
+    });
+
+    it('releases its contexts on close, and starts fresh ones if used again', () => {
+      const codec = new PerMessageDeflateCodec(agreed(false), {});
+      codec.deflate(Buffer.from('x'.repeat(2000)));
+      codec.inflate([clientCompress('y')], 10);
+      codec.close();
+      expect(codec.inflate([clientCompress('a fresh context')], 100).toString()).to.equal('a fresh context');
     });
   });
 });

@@ -1,22 +1,27 @@
 /**
  * RFC 7692 §7.2 with Node's zlib: compressing and decompressing whole messages.
  *
- * Every call is a synchronous one-shot zlib job, so at most one zlib job runs at a time in the
- * process and no zlib stream is held between messages (no per-connection compressor memory,
- * none of the fragmentation that many concurrent zlib streams cause). Context takeover of the
- * client's messages is kept by handing the inflater the last 32 KiB of earlier messages as its
- * preset dictionary, which is exactly the LZ77 window the client's compressor refers back to.
- * The server compresses each message on its own: never referring to earlier messages is
- * always decodable, whatever context takeover was negotiated.
+ * Each direction has one zlib context, driven synchronously (sync-zlib-stream.ts), so a message
+ * is compressed or decompressed within the call that hands it over and the sans-I/O core never
+ * waits. Where context takeover is agreed (§7.1.1), the context lives as long as the connection
+ * and each message may refer back to the earlier ones; where it is not, the context is reset
+ * after every message and one context per set of parameters serves every connection of the
+ * process, so a connection holds no zlib memory between messages.
  */
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './negotiation.js';
 import type { MessageCompressor } from '../connection-protocol.js';
+import { SyncZlibStream, ZlibOutputTooLarge } from './sync-zlib-stream.js';
 
 /** §7.2.1: the four octets removed from the end of each compressed message. */
 const SYNC_FLUSH_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-/** The largest LZ77 window: what a peer's compressor may refer back to. */
-const MAX_WINDOW = 32 * 1024;
+/** §7.2.3.6: an empty message may be sent as this single octet (an empty stored block, tail removed). */
+const EMPTY_MESSAGE = Buffer.from([0x00]);
+/**
+ * The inflater's window: 15 bits takes any client_max_window_bits the client may use (§7.1.2.2:
+ * the client's window is at most what it announced, and a larger inflate window reads it).
+ */
+const INFLATE_WINDOW_BITS = 15;
 
 export class InflatedTooLarge extends Error {
   override readonly name = 'InflatedTooLarge';
@@ -25,13 +30,29 @@ export class CorruptDeflateData extends Error {
   override readonly name = 'CorruptDeflateData';
 }
 
+/** Contexts reset after every message, shared by all connections with the same parameters. */
+const sharedStreams = new Map<string, SyncZlibStream>();
+
+function sharedStream(key: string, create: () => SyncZlibStream): SyncZlibStream {
+  let stream = sharedStreams.get(key);
+  if (stream === undefined) sharedStreams.set(key, (stream = create()));
+  return stream;
+}
+
+function newInflater(): SyncZlibStream {
+  return new SyncZlibStream(createInflateRaw({ windowBits: INFLATE_WINDOW_BITS }));
+}
+
 export class PerMessageDeflateCodec implements MessageCompressor {
-  /** The end of the client's earlier messages, when it may use context takeover. */
-  private window: Buffer | undefined;
+  /** This connection's own contexts, when context takeover keeps them between messages. */
+  private inflater: SyncZlibStream | undefined;
+  private deflater: SyncZlibStream | undefined;
 
   private readonly level: number;
   private readonly memLevel: number;
   readonly threshold: number;
+  /** The key of the shared deflate context, for server_no_context_takeover. */
+  private readonly sharedDeflaterKey: string;
 
   constructor(
     readonly agreed: NegotiatedPerMessageDeflate,
@@ -40,6 +61,7 @@ export class PerMessageDeflateCodec implements MessageCompressor {
     this.level = options.level ?? 1;
     this.memLevel = options.memLevel ?? 8;
     this.threshold = options.threshold ?? 1024;
+    this.sharedDeflaterKey = `deflate ${this.level} ${this.memLevel} ${agreed.serverMaxWindowBits}`;
   }
 
   /**
@@ -47,43 +69,63 @@ export class PerMessageDeflateCodec implements MessageCompressor {
    * would pass `maxSize` (zlib stops there), CorruptDeflateData on invalid data.
    */
   inflate(compressed: readonly Buffer[], maxSize: number): Buffer {
-    const input = Buffer.concat([...compressed, SYNC_FLUSH_TAIL]);
-    let output: Buffer;
+    // §7.1.1.2: with client_no_context_takeover the client starts every message afresh.
+    const noContext = this.agreed.clientNoContextTakeover;
+    const inflater = noContext ? sharedStream('inflate', newInflater) : (this.inflater ??= newInflater());
     try {
-      output = inflateRawSync(input, {
-        windowBits: 15,
-        finishFlush: constants.Z_SYNC_FLUSH,
-        maxOutputLength: Math.max(1, maxSize),
-        ...(this.window ? { dictionary: this.window } : {}),
-      });
+      for (const chunk of compressed) inflater.write(chunk, constants.Z_SYNC_FLUSH, maxSize);
+      inflater.write(SYNC_FLUSH_TAIL, constants.Z_SYNC_FLUSH, maxSize);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new InflatedTooLarge();
+      // A context stopped in the middle of a message (or closed by zlib) cannot go on.
+      this.discard(inflater, noContext ? 'inflate' : undefined);
+      if (error instanceof ZlibOutputTooLarge) throw new InflatedTooLarge();
       throw new CorruptDeflateData((error as Error).message);
     }
-    if (output.length > maxSize) throw new InflatedTooLarge();
-    // §7.1.1.2: with client_no_context_takeover the client starts every message afresh.
-    if (!this.agreed.clientNoContextTakeover) this.rememberWindow(output);
+    const output = inflater.take();
+    if (noContext) inflater.reset();
     return output;
   }
 
   /** §7.2.1: compress, end with a sync flush, and remove the trailing 00 00 ff ff. */
   deflate(data: Uint8Array): Buffer {
-    const output = deflateRawSync(data, {
-      level: this.level,
-      memLevel: this.memLevel,
-      windowBits: this.agreed.serverMaxWindowBits,
-      finishFlush: constants.Z_SYNC_FLUSH,
-    });
+    if (data.length === 0) return EMPTY_MESSAGE;
+    // §7.1.1.1: with server_no_context_takeover the server starts every message afresh.
+    const noContext = this.agreed.serverNoContextTakeover;
+    const deflater = noContext ? sharedStream(this.sharedDeflaterKey, () => this.newDeflater()) : (this.deflater ??= this.newDeflater());
+    let output: Buffer;
+    try {
+      deflater.write(data, constants.Z_SYNC_FLUSH);
+      output = deflater.take();
+    } catch (error) {
+      this.discard(deflater, noContext ? this.sharedDeflaterKey : undefined);
+      throw error;
+    }
+    if (noContext) deflater.reset();
+    if (output.length < SYNC_FLUSH_TAIL.length || !output.subarray(output.length - SYNC_FLUSH_TAIL.length).equals(SYNC_FLUSH_TAIL)) {
+      throw new Error('zlib ended a sync flush without 00 00 ff ff');
+    }
     return output.subarray(0, output.length - SYNC_FLUSH_TAIL.length);
   }
 
-  private rememberWindow(output: Buffer): void {
-    if (output.length >= MAX_WINDOW) {
-      this.window = Buffer.from(output.subarray(output.length - MAX_WINDOW));
-    } else if (output.length > 0) {
-      const previous = this.window ?? Buffer.alloc(0);
-      const keep = Math.min(previous.length, MAX_WINDOW - output.length);
-      this.window = Buffer.concat([previous.subarray(previous.length - keep), output]);
-    }
+  /** The connection is gone: free its contexts now rather than at garbage collection. */
+  close(): void {
+    this.inflater?.close();
+    this.deflater?.close();
+    this.inflater = undefined;
+    this.deflater = undefined;
+  }
+
+  private newDeflater(): SyncZlibStream {
+    return new SyncZlibStream(
+      createDeflateRaw({ level: this.level, memLevel: this.memLevel, windowBits: this.agreed.serverMaxWindowBits }),
+    );
+  }
+
+  /** Close a context that failed; a shared one is replaced on next use. */
+  private discard(stream: SyncZlibStream, sharedKey: string | undefined): void {
+    stream.close();
+    if (sharedKey !== undefined) sharedStreams.delete(sharedKey);
+    else if (stream === this.inflater) this.inflater = undefined;
+    else if (stream === this.deflater) this.deflater = undefined;
   }
 }
