@@ -80,6 +80,11 @@ export interface IdleJob {
   connections: number;
   /** Opening handshakes under way at once. */
   concurrency: number;
+  /**
+   * Offer permessage-deflate, and before going idle send one compressed message and wait for
+   * its echo, so that each connection holds what compression leaves in it.
+   */
+  deflate: boolean;
   maxSeconds: number;
 }
 

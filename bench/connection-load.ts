@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import type { ChurnJob, ChurnResult, IdleJob } from './bench-messages.js';
-import { EchoFrameReader, closeFrame, handshakeRequest } from './client-frames.js';
-import { inBatches, openWebSocket } from './open-websocket.js';
+import { EchoFrameReader, closeFrame, handshakeRequest, messageFrames, negotiatedClientWindowBits, textPayload } from './client-frames.js';
+import { inBatches, openWebSocket, type OpenWebSocket } from './open-websocket.js';
 import type { EchoControl } from './echo-load.js';
 
 export interface IdleConnections {
@@ -17,14 +17,23 @@ export interface IdleConnections {
   closeAll(): void;
 }
 
-/** Opens `job.connections` connections and keeps them, sending nothing. */
+/** The message each connection of a deflate idle job sends once: 8 KiB of random letters. */
+const IDLE_DEFLATE_MESSAGE_SIZE = 8 * 1024;
+
+/**
+ * Opens `job.connections` connections and keeps them, sending nothing — or, for `job.deflate`,
+ * one compressed message each, whose echo is awaited before the connection counts as open.
+ */
 export async function openIdleConnections(job: IdleJob): Promise<IdleConnections> {
-  const request = handshakeRequest(job.port, false);
+  const request = handshakeRequest(job.port, job.deflate);
   const deadline = performance.now() + job.maxSeconds * 1000;
+  const payload = textPayload(IDLE_DEFLATE_MESSAGE_SIZE, false);
   const results = await inBatches(job.connections, job.concurrency, async () => {
     if (performance.now() > deadline) throw new Error(`not opened within ${job.maxSeconds} s`);
-    const { socket } = await openWebSocket(job.port, request);
+    const open = await openWebSocket(job.port, request);
+    const { socket } = open;
     socket.on('error', () => socket.destroy());
+    if (job.deflate) await exchangeCompressedMessage(open, payload);
     return socket;
   });
   const sockets: Socket[] = [];
@@ -41,6 +50,29 @@ export async function openIdleConnections(job: IdleJob): Promise<IdleConnections
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/** Sends one compressed message and resolves when a whole message has come back. */
+function exchangeCompressedMessage({ socket, extensions, rest }: OpenWebSocket, payload: Buffer): Promise<void> {
+  const deflateWindowBits = negotiatedClientWindowBits(extensions);
+  if (deflateWindowBits === null) {
+    socket.destroy();
+    return Promise.reject(new Error('permessage-deflate offered, not accepted (no Sec-WebSocket-Extensions in the 101)'));
+  }
+  return new Promise<void>((resolve, reject) => {
+    const reader = new EchoFrameReader();
+    const onData = (chunk: Buffer): void => {
+      if (reader.push(chunk) === 0) return;
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => reject(new Error('the connection closed before the echo came back'));
+    socket.on('data', onData);
+    socket.on('close', onClose);
+    socket.write(messageFrames({ payload, fragments: 1, deflateWindowBits }));
+    if (rest.length > 0) onData(rest);
+  });
 }
 
 /** One cycle: connect, upgrade, send Close 1000, wait for the server's Close and the TCP close. */

@@ -83,7 +83,7 @@ const STARTUP_MS = 15_000;
 
 async function startServer(name: ServerName, workload: Workload, environment: MeasureEnvironment): Promise<{ server: ServerProcess; port: number }> {
   const { script: serverScript, args } = SERVER_SCRIPTS[name];
-  const deflate = workload.kind === 'echo' && workload.deflate;
+  const deflate = workload.kind !== 'churn' && workload.deflate;
   const env = { ...process.env };
   delete env['WS_NO_BUFFER_UTIL'];
   const server: ServerProcess = new BenchProcess(`${name} server`, {
@@ -210,7 +210,14 @@ async function measureIdle(
     const processes = Math.ceil(wanted / environment.connectionsPerProcess);
     for (let index = 0; index < processes; index++) {
       const share = Math.floor(wanted / processes) + (index < wanted % processes ? 1 : 0);
-      const job: ClientJob = { kind: 'idle', port: started.port, connections: share, concurrency: workload.concurrency, maxSeconds: workload.maxSeconds };
+      const job: ClientJob = {
+        kind: 'idle',
+        port: started.port,
+        connections: share,
+        concurrency: workload.concurrency,
+        deflate: workload.deflate,
+        maxSeconds: workload.maxSeconds,
+      };
       clients.push(startClient(job, environment, index));
     }
     let opened = 0;

@@ -139,6 +139,19 @@ export const FULL_WORKLOADS: readonly Workload[] = [
     servers: ALL_SERVERS,
     connections: 10_000,
     concurrency: 200,
+    deflate: false,
+    maxSeconds: 60,
+    target: { against: 'ws', maxRatio: 1.0, text: '≤ 1.0× ws (heap and RSS)' },
+  },
+  {
+    id: 'idle-connections-deflate',
+    title: 'idle connections after one compressed 8 KiB message each way: heap / RSS per connection after GC',
+    kind: 'idle',
+    servers: ['statesocket', 'ws', 'ws+bufferutil'],
+    notApplicable: 'a byte echo negotiates nothing',
+    connections: 1_000,
+    concurrency: 50,
+    deflate: true,
     maxSeconds: 60,
     target: { against: 'ws', maxRatio: 1.0, text: '≤ 1.0× ws (heap and RSS)' },
   },
@@ -172,7 +185,7 @@ export const QUICK_WORKLOADS: readonly Workload[] = FULL_WORKLOADS.map((workload
         maxSeconds: 10,
       };
     case 'idle':
-      return { ...workload, connections: 2_000, maxSeconds: 20 };
+      return { ...workload, connections: Math.min(workload.connections, 2_000), maxSeconds: 20 };
     case 'churn':
       return { ...workload, warmupCycles: quarter(workload.warmupCycles), cycles: quarter(workload.cycles), maxSeconds: 10 };
   }
