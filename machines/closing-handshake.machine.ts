@@ -103,7 +103,9 @@ export const closingHandshakeMachine = setup({
     /** §7.1.3: we sent a Close frame and wait for the peer's. */
     closeSent: {
       on: {
-        PING_FRAME: { actions: 'reportPing' },
+        // §5.5.2: "an endpoint MUST send a Pong frame in response, unless it already received a
+        // Close frame" — having only sent one, it still answers (§5.5.1 forbids data frames, not control frames).
+        PING_FRAME: { actions: ['sendPong', 'reportPing'] },
         PONG_FRAME: { actions: 'reportPong' },
         // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
         CLOSE_FRAME: { target: 'closeHandshakeComplete', actions: ['ignoreFurtherFrames', 'closeTcp'] },

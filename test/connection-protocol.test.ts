@@ -203,6 +203,14 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       expect(output.events.slice(-1)).to.deep.equal([['closeTcp']]);
     });
 
+    it('still answers a Ping with a Pong after sending its Close, until the peer\'s Close arrives (§5.5.2)', () => {
+      const { output, protocol } = openProtocol();
+      protocol.close(1000);
+      protocol.receiveData(clientFrame(0x9, Buffer.from('still there?')));
+      expect(output.framesHex()).to.deep.equal(['880203e8', '8a0c' + Buffer.from('still there?').toString('hex')]);
+      expect(output.events.at(-1)).to.deep.equal(['ping', 'still there?']);
+    });
+
     it('drops TCP when the peer never answers the Close', () => {
       const { output, protocol } = openProtocol();
       protocol.close();
