@@ -156,6 +156,15 @@ describe('permessage-deflate (RFC 7692)', () => {
       expect(second.inflate([clientCompress('after the limit')], 1000).toString()).to.equal('after the limit');
     });
 
+    it('inflates a message ended by a block with BFINAL set, and the next message after it (§7.2.3.3)', () => {
+      for (const clientNoContextTakeover of [false, true]) {
+        const codec = new PerMessageDeflateCodec(agreed(clientNoContextTakeover), {});
+        // §7.2.3.3: "Hello" in a final block, then one octet: a stored block's header and padding.
+        expect(codec.inflate([Buffer.from('f348cdc9c9070000', 'hex')], 100).toString()).to.equal('Hello');
+        expect(codec.inflate([Buffer.from('f248cdc9c90700', 'hex')], 100).toString()).to.equal('Hello');
+      }
+    });
+
     it('keeps each connection\'s client context apart (§7.2.3.2)', () => {
       const one = new PerMessageDeflateCodec(agreed(false), {});
       const two = new PerMessageDeflateCodec(agreed(false), {});

@@ -74,6 +74,11 @@ export class SyncZlibStream {
   /** The output of the current message so far, in scratch-sized pieces beyond the first. */
   private pieces: Buffer[] = [];
   private produced = 0;
+  /**
+   * The stream ended (an inflater read a block with BFINAL set): zlib takes no more input
+   * until `reset()`. Read after each write.
+   */
+  ended = false;
 
   constructor(stream: DeflateRaw | InflateRaw) {
     this.stream = stream;
@@ -110,7 +115,11 @@ export class SyncZlibStream {
       inOffset += inLength - inLeft;
       inLength = inLeft;
       // zlib stops when it runs out of output space: go on until it leaves some unused.
-      if (outLeft !== 0) return;
+      if (outLeft === 0) continue;
+      // Output space left but input refused: the stream has ended (as Node's own zlib streams
+      // conclude in the same case); what follows the end is not read.
+      if (inLeft !== 0) this.ended = true;
+      return;
     }
   }
 
@@ -127,6 +136,7 @@ export class SyncZlibStream {
   reset(): void {
     this.pieces = [];
     this.produced = 0;
+    this.ended = false;
     this.stream.reset();
   }
 

@@ -82,7 +82,10 @@ export class PerMessageDeflateCodec implements MessageCompressor {
       throw new CorruptDeflateData((error as Error).message);
     }
     const output = inflater.take();
-    if (noContext) inflater.reset();
+    // §7.2.3.3: a sender that cannot sync-flush may end a message with a block that has BFINAL
+    // set; zlib then ends the stream and reads nothing more. The next message starts a new
+    // stream (as ws does): should it refer back to this one, inflating it fails as corrupt data.
+    if (noContext || inflater.ended) inflater.reset();
     return output;
   }
 
