@@ -82,8 +82,11 @@ export class ServerFrameReader {
 
   /** Reads one frame into `observed`; returns what is wrong with it, if anything. */
   private read(frame: ServerFrame, observed: Observable[]): string | undefined {
-    // §5.5.1: "the endpoint MUST NOT send any more data frames after sending a Close frame".
-    if (this.closeReceived) return 'a frame after its Close frame';
+    // §5.5.1: "the endpoint MUST NOT send any more data frames after sending a Close frame";
+    // a Pong still answers a Ping (§5.5.2), but a second Close closes nothing more.
+    if (this.closeReceived && frame.opcode <= 0x8) {
+      return `a ${frame.opcode === 0x8 ? 'second Close frame' : 'data frame'} after its Close frame`;
+    }
     // §5.1: "A server MUST NOT mask any frames that it sends to the client."
     if (frame.masked) return 'a masked frame';
     if ((frame.rsv & 0b011) !== 0) return `a frame with RSV bits ${frame.rsv}`;
