@@ -4,16 +4,17 @@
  *
  * The cases are the in-repo conformance cases (test/conformance/cases/), each with the transition
  * path it declares per machine (`EVENT->target` steps); the generated paths are those of
- * model-paths.ts; a transition is a guard branch (transition-branches.ts). A declared step names
- * its event and target but not the guard outcome, so where two branches of a state share event and
- * target (a Close with a 1-byte body and one with an invalid code both fail the connection), the
- * case is listed under each, marked †.
+ * model-paths.ts; a transition is a guard branch (transition-branches.ts). A declared step is
+ * exactly one of them: where several branches of a state share event and target, the step names
+ * its guard (declared-steps.ts: `CLOSE_FRAME[hasOneByteCloseBody]->failed`). Long paths are
+ * written short (compact-path.ts).
  *
  * The document is a pure function of its inputs: the same machines, samples and cases give the
  * same bytes (test/model-based.test.ts compares it with the committed file).
  */
-import type { ProtocolEvent } from '../../machines/protocol-events.js';
-import { MACHINE_IDS, OPEN_PLAIN, OPEN_WITH_DEFLATE, type MachineId } from './event-samples.js';
+import { compactPieces, piecesOf } from './compact-path.js';
+import { branchOfStep } from './declared-steps.js';
+import { MACHINE_IDS, type MachineId } from './event-samples.js';
 import { describePath, type ModelPath } from './model-paths.js';
 import { branchesByMachine, branchOf, describeBranch, type TransitionBranch } from './transition-branches.js';
 
@@ -21,37 +22,24 @@ import { branchesByMachine, branchOf, describeBranch, type TransitionBranch } fr
 export const TRACEABILITY_FILE = 'autobahn-paths.md';
 
 /**
- * What the document needs of a conformance case (test/conformance/case.ts `ConformanceCase`). A
- * case whose path depends on what its client sent (a function) is listed without transitions.
+ * What the document needs of a conformance case (test/conformance/case.ts `ConformanceCase`): its
+ * declared path, or a function that builds it (sections 12 and 13 build theirs from recorded frame
+ * counts; called once, while the document is made, so that only one such path is in memory at a
+ * time), or undefined when it depends on a run nothing recorded (then it is listed without
+ * transitions).
  */
 export interface TracedCase {
   readonly id: string;
   readonly title: string;
-  readonly path: Readonly<Record<MachineId, string>> | ((run: never) => unknown);
-  /** The |Sec-WebSocket-Extensions| offer of the case's client, if any. */
-  readonly extensionOffer?: string | undefined;
-  /** The answer the case requires; null: no extension agreed. */
-  readonly extensionResponse?: string | null | undefined;
-}
-
-/**
- * The one event of a case that is known exactly: the conformance client's opening handshake is a
- * valid request with the case's extension offer, agreed unless the case requires no extension.
- */
-function knownEvent(testCase: TracedCase, eventType: string): ProtocolEvent | undefined {
-  if (eventType !== 'HANDSHAKE_REQUEST') return undefined;
-  const offersDeflate = /\bpermessage-deflate\b/.test(testCase.extensionOffer ?? '');
-  return offersDeflate && testCase.extensionResponse !== null ? OPEN_WITH_DEFLATE : OPEN_PLAIN;
-}
-
-function declaredPath(testCase: TracedCase): Readonly<Record<MachineId, string>> | undefined {
-  return typeof testCase.path === 'function' ? undefined : testCase.path;
+  readonly path: Readonly<Record<MachineId, string>> | (() => Readonly<Record<MachineId, string>>) | undefined;
 }
 
 interface CaseTrace {
   readonly testCase: TracedCase;
-  /** Per machine, each branch taken, and whether some step took it exactly (not only as one of several). */
-  readonly taken: Record<MachineId, Map<TransitionBranch, boolean>>;
+  /** Per machine, each branch taken, in the order first taken. */
+  readonly taken: Record<MachineId, readonly TransitionBranch[]>;
+  /** Per machine, the declared path written short (compact-path.ts); undefined without a path. */
+  readonly written: Record<MachineId, string> | undefined;
   /** Declared steps that are no transition of the machine. */
   readonly problems: string[];
 }
@@ -69,79 +57,59 @@ function initialStateOf(machineId: MachineId): string {
   return branchesByMachine[machineId][0]!.source;
 }
 
-const fittingCache = new Map<string, TransitionBranch[]>();
-
-/** The branches from `source` on `eventType` that end in `target` (a declared step may fit several). */
-function branchesFitting(machineId: MachineId, source: string, eventType: string, target: string): TransitionBranch[] {
-  const key = `${machineId} ${source} ${eventType} ${target}`;
-  let fitting = fittingCache.get(key);
-  if (fitting === undefined) {
-    fitting = branchesByMachine[machineId].filter(
-      (branch) => branch.source === source && branch.eventType === eventType && branch.target === target,
-    );
-    fittingCache.set(key, fitting);
-  }
-  return fitting;
+/** What one piece of a path (compact-path.ts: from the initial state back to it) takes. */
+interface PieceTrace {
+  readonly branches: readonly TransitionBranch[];
+  /** The first step that is no transition, in words. */
+  readonly problem: string | undefined;
 }
 
-/** Follows a case's declared steps through the machine's branches. */
-function traceCase(testCase: TracedCase): CaseTrace {
-  const problems: string[] = [];
-  const takenByMachine = {} as CaseTrace['taken'];
-  const path = declaredPath(testCase);
-  for (const machineId of MACHINE_IDS) {
-    const taken = new Map<TransitionBranch, boolean>();
-    let state = initialStateOf(machineId);
-    const declared = (path?.[machineId] ?? '').split(' ').filter((step) => step !== '');
-    for (const step of declared) {
-      const [eventType = '', target = ''] = step.split('->');
-      const known = knownEvent(testCase, eventType);
-      const exact = known === undefined ? undefined : branchOf(machineId, state, known);
-      const fitting = exact !== undefined && exact.target === target ? [exact] : branchesFitting(machineId, state, eventType, target);
-      if (fitting.length === 0) {
-        problems.push(`${machineId}: ${state} has no transition ${step}`);
-        break;
-      }
-      for (const branch of fitting) taken.set(branch, (taken.get(branch) ?? false) || fitting.length === 1);
-      state = target;
-    }
-    takenByMachine[machineId] = taken;
+/** Follows a piece's steps through the machine's branches, from its initial state. */
+function tracePiece(machineId: MachineId, piece: string): PieceTrace {
+  const branches: TransitionBranch[] = [];
+  let state = initialStateOf(machineId);
+  for (const step of piece.split(' ')) {
+    const branch = branchOfStep(machineId, state, step);
+    if (typeof branch === 'string') return { branches, problem: branch };
+    if (!branches.includes(branch)) branches.push(branch);
+    state = branch.target;
   }
-  return { testCase, taken: takenByMachine, problems };
+  return { branches, problem: undefined };
 }
 
 /**
- * `a a a b c b c` → `a ×3 (b c) ×2`: repeated runs of up to 8 steps, so that a case's path of
- * 130,000 steps reads in one line.
+ * Follows a case's declared path through each machine's branches, piece by piece (every piece
+ * starts in the machine's initial state, so each distinct piece is followed once: a case of a
+ * thousand messages has a few distinct ones).
  */
-export function compressSteps(steps: readonly string[]): string {
-  const out: string[] = [];
-  let i = 0;
-  while (i < steps.length) {
-    let bestLength = 1;
-    let bestCount = 1;
-    for (let length = 1; length <= 8 && i + 2 * length <= steps.length; length++) {
-      let count = 1;
-      while (i + (count + 1) * length <= steps.length && steps.slice(i + count * length, i + (count + 1) * length).every((s, k) => s === steps[i + k])) {
-        count++;
-      }
-      if (count > 1 && count * length > bestCount * bestLength) {
-        bestLength = length;
-        bestCount = count;
+function traceCase(testCase: TracedCase): CaseTrace {
+  const path = typeof testCase.path === 'function' ? testCase.path() : testCase.path;
+  const problems: string[] = [];
+  const taken = {} as Record<MachineId, TransitionBranch[]>;
+  const written = {} as Record<MachineId, string>;
+  for (const machineId of MACHINE_IDS) {
+    const branches = new Set<TransitionBranch>();
+    const pieces = piecesOf(path?.[machineId] ?? '', initialStateOf(machineId));
+    const traced = new Map<string, PieceTrace>();
+    for (const { piece } of pieces) {
+      let trace = traced.get(piece);
+      if (trace === undefined) traced.set(piece, (trace = tracePiece(machineId, piece)));
+      for (const branch of trace.branches) branches.add(branch);
+      if (trace.problem !== undefined) {
+        problems.push(`${machineId}: ${trace.problem}`);
+        break;
       }
     }
-    const unit = steps.slice(i, i + bestLength);
-    out.push(bestCount === 1 ? unit[0]! : `${unit.length === 1 ? unit[0] : `(${unit.join(' ')})`} ×${bestCount}`);
-    i += bestLength * bestCount;
+    taken[machineId] = [...branches];
+    written[machineId] = compactPieces(pieces);
   }
-  return out.join(' ');
+  return { testCase, taken, written: path === undefined ? undefined : written, problems };
 }
 
 /** Ids in list order, consecutive runs joined: `1.1.1–1.1.8, 2.3`. */
-function ranges(selected: ReadonlySet<string>, order: readonly string[], marked: ReadonlySet<string> = new Set()): string {
+function ranges(selected: ReadonlySet<string>, order: readonly string[]): string {
   const parts: string[] = [];
   let runStart: number | undefined;
-  const label = (id: string) => `${id}${marked.has(id) ? '†' : ''}`;
   /** `message.shortest.14–message.shortest.26` reads `message.shortest.14–26`. */
   const shortEnd = (first: string, last: string) => {
     const cut = first.lastIndexOf('.');
@@ -153,16 +121,15 @@ function ranges(selected: ReadonlySet<string>, order: readonly string[], marked:
     const last = order[end]!;
     parts.push(
       runStart === end
-        ? label(first)
+        ? first
         : end === runStart + 1
-          ? `${label(first)}, ${label(last)}`
-          : `${label(first)}–${label(shortEnd(first, last))}`,
+          ? `${first}, ${last}`
+          : `${first}–${shortEnd(first, last)}`,
     );
     runStart = undefined;
   };
   order.forEach((id, index) => {
-    const inRun = selected.has(id) && (runStart === undefined || marked.has(id) === marked.has(order[runStart]!));
-    if (!inRun) close(index - 1);
+    if (!selected.has(id)) close(index - 1);
     if (selected.has(id) && runStart === undefined) runStart = index;
   });
   close(order.length - 1);
@@ -192,10 +159,16 @@ export function traceabilityDocument(cases: readonly TracedCase[], paths: readon
     'test/model-based.test.ts fails when this file is stale.',
     '',
     'A transition is one guard branch of one event in one state: every row of the compiled table',
-    '(src/compiled-machine.ts) takes one of them. A case declares its path as `EVENT->target` steps, which do',
-    'not say which guard branch a step took; where several branches of a state share event and target, the',
-    'case is listed under each, marked †. Generated paths are listed under the transitions of their own',
-    "machine's steps; over TCP each also exercises the other machines (see src/model-based/wire-adapter.ts).",
+    '(src/compiled-machine.ts) takes one of them. A case declares its path as `EVENT->target` steps; where',
+    'several branches of a state share event and target, the step names its guard branch',
+    '(`CLOSE_FRAME[hasOneByteCloseBody]->failed`), and the server\'s records are checked against it, so every',
+    'step is one transition. Generated paths are listed under the transitions of their own machine\'s steps;',
+    'over TCP each also exercises the other machines (see src/model-based/wire-adapter.ts).',
+    '',
+    'Sections 12 and 13 (permessage-deflate) build their paths from the frames each compressed message took in',
+    'a full run, recorded in test/conformance/compression-frame-counts.json. Long paths are written short:',
+    '`(…) ×1000` is the same steps a thousand times in a row; in `(… (a b) ×8–9 …) ×1000`, each of the thousand',
+    'repeats `a b` 8 or 9 times (which one how often is in the recording).',
     '',
   ];
 
@@ -208,20 +181,13 @@ export function traceabilityDocument(cases: readonly TracedCase[], paths: readon
     lines.push(`### ${MACHINE_TITLES[machineId]}: ${branches.length} transitions`, '');
     lines.push('| | transition | actions | Autobahn cases | generated paths |', '|---|---|---|---|---|');
     for (const branch of branches) {
-      const caseIds = new Set<string>();
-      const ambiguous = new Set<string>();
-      for (const trace of traces) {
-        const exact = trace.taken[machineId].get(branch);
-        if (exact === undefined) continue;
-        caseIds.add(trace.testCase.id);
-        if (!exact) ambiguous.add(trace.testCase.id);
-      }
+      const caseIds = new Set(traces.filter((trace) => trace.taken[machineId].includes(branch)).map((trace) => trace.testCase.id));
       const pathIds = new Set(
         paths.filter((path) => path.machineId === machineId && pathTakes(path, branch)).map((path) => path.id),
       );
       lines.push(
         `| ${labelOf(branch)} | \`${escapeCell(describeBranch(branch))}\` | ${escapeCell(branch.actions.join(', ')) || '—'} | ` +
-          `${ranges(caseIds, caseOrder, ambiguous)} | ${ranges(pathIds, pathOrder)} |`,
+          `${ranges(caseIds, caseOrder)} | ${ranges(pathIds, pathOrder)} |`,
       );
     }
     lines.push('');
@@ -231,13 +197,11 @@ export function traceabilityDocument(cases: readonly TracedCase[], paths: readon
   lines.push(`${cases.length} cases, in the suite's order. Each machine's column is the case's declared path, with the transitions it takes.`, '');
   lines.push('| case | title | connection | message | closing handshake |', '|---|---|---|---|---|');
   for (const trace of traces) {
-    const path = declaredPath(trace.testCase);
     const column = (machineId: MachineId) => {
-      if (path === undefined) return 'depends on the run';
-      const declared = path[machineId].split(' ').filter((step) => step !== '');
-      if (declared.length === 0) return '—';
-      const taken = [...trace.taken[machineId]].map(([branch, exact]) => `${labelOf(branch)}${exact ? '' : '†'}`).join(' ');
-      return `\`${escapeCell(compressSteps(declared))}\` (${taken})`;
+      if (trace.written === undefined) return 'depends on a run that is not recorded';
+      if (trace.written[machineId] === '') return '—';
+      const taken = trace.taken[machineId].map(labelOf).join(' ');
+      return `\`${escapeCell(trace.written[machineId])}\` (${taken})`;
     };
     lines.push(
       `| ${trace.testCase.id} | ${escapeCell(trace.testCase.title)} | ${column('connection')} | ${column('message')} | ${column('closingHandshake')} |`,

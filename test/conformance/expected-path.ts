@@ -11,12 +11,18 @@
  * - a header-level violation or a broken frame sequence is a `PROTOCOL_ERROR` for the
  *   connection and closingHandshake machines;
  * - the peer's FIN is `TCP_END`, the socket's end `TCP_CLOSED`; a machine records only the
- *   events its current state handles.
+ *   events its current state handles;
+ * - where a state has several guard branches with the same event and target, the step names its
+ *   branch, `EVENT[guard]->target` (src/model-based/declared-steps.ts): the opening handshake
+ *   (`HANDSHAKE_ACCEPTED`) and the client's Close (`CLOSE_FRAME_STEP`).
  */
 import type { ExpectedPath } from './case.js';
 
-/** The connection machine's first step: the opening handshake is accepted. */
-export const HANDSHAKE_ACCEPTED = 'HANDSHAKE_REQUEST->open';
+/** The connection machine's first step: the opening handshake is accepted (RFC 6455 §4.2.2), no extension agreed. */
+export const HANDSHAKE_ACCEPTED = 'HANDSHAKE_REQUEST[else]->open';
+
+/** The opening handshake is accepted with permessage-deflate agreed (RFC 7692 §5, §7.1). */
+export const HANDSHAKE_ACCEPTED_WITH_DEFLATE = 'HANDSHAKE_REQUEST[isPerMessageDeflateAgreed]->open';
 
 /** Joins steps (strings or lists of strings) with single spaces, skipping empty parts. */
 export function steps(...parts: readonly (string | undefined | readonly string[])[]): string {
@@ -92,10 +98,33 @@ export function pongPath(): string {
   return 'PONG_FRAME->open';
 }
 
+// The closingHandshake machine, on the client's Close.
+
+/**
+ * The closingHandshake machine's step on the client's Close, by the guard branch its body falls
+ * in (RFC 6455 §5.5.1, §7.4): echoed (`closeHandshakeComplete`) or refused (`failed`).
+ */
+export const CLOSE_FRAME_STEP = {
+  /** §5.5.1: "The Close frame MAY contain a body": none, so no status code; echoed empty. */
+  noBody: 'CLOSE_FRAME[hasNoCloseBody]->closeHandshakeComplete',
+  /** A valid status code and, if any, a UTF-8 reason: echoed. */
+  valid: 'CLOSE_FRAME[else]->closeHandshakeComplete',
+  /** §5.5.1: a body's "first two bytes ... MUST be a 2-byte unsigned integer": one octet fails (1002). */
+  oneOctetBody: 'CLOSE_FRAME[hasOneByteCloseBody]->failed',
+  /** §7.4: a code no endpoint may send fails (1002). */
+  invalidCode: 'CLOSE_FRAME[!isValidCloseCode]->failed',
+  /** §5.5.1, §8.1: a reason that is not UTF-8 fails (1007). */
+  reasonNotUtf8: 'CLOSE_FRAME[!isUtf8CloseReason]->failed',
+} as const;
+
+export type CloseFrameStep = (typeof CLOSE_FRAME_STEP)[keyof typeof CLOSE_FRAME_STEP];
+
 // Whole cases.
 
 /** The machines' steps before the connection starts to close. */
 export interface PathBeforeClose {
+  /** The connection machine's first step (default `HANDSHAKE_ACCEPTED`: no extension). */
+  handshake?: string;
   /** The message machine's steps (default none). */
   message?: string;
   /** The closingHandshake machine's steps (Pings, Pongs; default none). */
@@ -106,18 +135,16 @@ export interface PathBeforeClose {
  * The client closes: its Close frame's header reaches the message machine (which stays in
  * the state `before.message` left it in), the frame itself the connection and closingHandshake
  * machines. A valid Close is echoed (`closeHandshakeComplete`); one whose body a guard refuses
- * fails the connection (`failed`). Either way the server drops TCP, and the client's FIN
+ * fails the connection (`failed`): `closeFrame` says which branch (default: a valid code, the
+ * Close 1000 most cases end with). Either way the server drops TCP, and the client's FIN
  * (`TCP_END`) is ignored by both `closing` and the closingHandshake machine's state.
  */
-export function clientClosePath(
-  before: PathBeforeClose = {},
-  closeFrameTarget: 'closeHandshakeComplete' | 'failed' = 'closeHandshakeComplete',
-): ExpectedPath {
+export function clientClosePath(before: PathBeforeClose = {}, closeFrame: CloseFrameStep = CLOSE_FRAME_STEP.valid): ExpectedPath {
   const message = before.message ?? '';
   return {
-    connection: steps(HANDSHAKE_ACCEPTED, 'CLOSE_FRAME->closing TCP_CLOSED->closed'),
+    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, 'CLOSE_FRAME->closing TCP_CLOSED->closed'),
     message: steps(message, controlFramePath(messageStateAfter(message))),
-    closingHandshake: steps(before.closingHandshake, `CLOSE_FRAME->${closeFrameTarget} TCP_CLOSED->closed`),
+    closingHandshake: steps(before.closingHandshake, `${closeFrame} TCP_CLOSED->closed`),
   };
 }
 
@@ -128,7 +155,7 @@ export function clientClosePath(
  */
 export function serverFailPath(before: PathBeforeClose = {}): ExpectedPath {
   return {
-    connection: steps(HANDSHAKE_ACCEPTED, 'PROTOCOL_ERROR->closing TCP_CLOSED->closed'),
+    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, 'PROTOCOL_ERROR->closing TCP_CLOSED->closed'),
     message: before.message ?? '',
     closingHandshake: steps(before.closingHandshake, 'PROTOCOL_ERROR->failed TCP_CLOSED->closed'),
   };

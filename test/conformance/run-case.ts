@@ -13,6 +13,8 @@
  * `runAndGradeCases` grades each case as soon as it ends and keeps only the verdict, for cases
  * whose events and paths are too large to keep until all have run (sections 12 and 13).
  */
+import type { ProtocolEvent } from '../../machines/protocol-events.js';
+import { guardToName, writeStep } from '../../src/model-based/declared-steps.js';
 import type { ConformanceCase, ExpectedPath, ReceivedEvent, SentMessage } from './case.js';
 import { failureMessage, gradeCase, MACHINE_IDS, type CaseGrades } from './grade.js';
 import { WireClient, type CloseOutcome } from './wire-client.js';
@@ -23,6 +25,12 @@ export interface TransitionRecord {
   readonly eventType: string;
   readonly source: string;
   readonly target: string;
+  /**
+   * The guard branch taken, where the source state has several on this event that end in this
+   * target (src/model-based/declared-steps.ts): told from the event, so that a declared
+   * `CLOSE_FRAME[hasOneByteCloseBody]->failed` is checked, not only `CLOSE_FRAME->failed`.
+   */
+  readonly guard?: string | undefined;
 }
 
 /** How long a case's script, and then the wait for the connection to close, may take by default. */
@@ -40,11 +48,16 @@ export class TransitionLog {
   private readonly records = new Map<string, TransitionRecord[]>();
   private readonly closedWaiters = new Map<string, (() => void)[]>();
 
-  readonly onTransition = (connection: { readonly requestUrl: string }, record: TransitionRecord): void => {
+  /**
+   * Records the transition, with the guard branch it took where its step must name one (read
+   * from the event at once: the server may reuse the event object).
+   */
+  readonly onTransition = (connection: { readonly requestUrl: string }, record: TransitionRecord, event: ProtocolEvent): void => {
     const url = connection.requestUrl;
     let list = this.records.get(url);
     if (list === undefined) this.records.set(url, (list = []));
-    list.push({ machineId: record.machineId, eventType: record.eventType, source: record.source, target: record.target });
+    const { machineId, eventType, source, target } = record;
+    list.push({ machineId, eventType, source, target, guard: guardToName(machineId, source, event, target) });
     if (record.machineId === 'connection' && record.target === 'closed') {
       for (const wake of this.closedWaiters.get(url) ?? []) wake();
       this.closedWaiters.delete(url);
@@ -85,12 +98,12 @@ export class TransitionLog {
   }
 }
 
-/** Each machine's transitions among `records`, `EVENT->target` joined by single spaces. */
+/** Each machine's transitions among `records`, `EVENT->target` (or `EVENT[guard]->target`) joined by single spaces. */
 export function renderPath(records: readonly TransitionRecord[]): ExpectedPath {
   const path = (machineId: string) =>
     records
       .filter((record) => record.machineId === machineId)
-      .map((record) => `${record.eventType}->${record.target}`)
+      .map((record) => writeStep(record.eventType, record.guard, record.target))
       .join(' ');
   const [connection, message, closingHandshake] = MACHINE_IDS.map(path) as [string, string, string];
   return { connection, message, closingHandshake };
@@ -266,19 +279,22 @@ export type CaseVerdict = Omit<CaseResult, 'received' | 'actualPath'>;
  * verdict — for cases that exchange so much (thousands of messages, hundreds of thousands of
  * transitions) that holding every run until all have ended would not fit in memory. The
  * grading's CPU work then happens while other cases run; keep what a case grades cheap
- * (digests, not payloads). Returns the verdicts by id, in the cases' order.
+ * (digests, not payloads). `onRun` sees each run before it is graded and dropped. Returns the
+ * verdicts by id, in the cases' order.
  */
 export async function runAndGradeCases(
   cases: readonly ConformanceCase[],
   target: CaseTarget,
-  options: { concurrency?: number; onResult?: (verdict: CaseVerdict) => void } = {},
+  options: { concurrency?: number; onRun?: (run: CaseRun) => void; onResult?: (verdict: CaseVerdict) => void } = {},
 ): Promise<Map<string, CaseVerdict>> {
   const verdicts = new Map<string, CaseVerdict>();
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const testCase = cases[next++]!;
-      const { received: _received, actualPath: _actualPath, ...verdict } = gradeRun(await executeCase(testCase, target));
+      const run = await executeCase(testCase, target);
+      options.onRun?.(run);
+      const { received: _received, actualPath: _actualPath, ...verdict } = gradeRun(run);
       verdicts.set(testCase.id, verdict);
       options.onResult?.(verdict);
     }

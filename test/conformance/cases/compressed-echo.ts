@@ -8,12 +8,13 @@
  * The client compresses every message, so every message is a compressed one on the wire
  * (RSV1 on its first frame) whatever its size; the server compresses its echoes only from its
  * threshold up, and the client takes either. The number of frames a message takes depends on
- * its compressed size, so the declared path is built from what the client sent.
+ * its compressed size, so the declared path is built from what the client sent — in a run, or
+ * as a full run sent it (test/conformance/compression-frame-counts.ts) for diagrams/autobahn-paths.md.
  *
  * Echoes are recorded as digests (length and SHA-1): the full cases move about 11 GB.
  */
 import { Opcode, type ConformanceCase, type ExpectedClose, type ReceivedEvent } from '../case.js';
-import { clientClosePath, compressedMessagePath } from '../expected-path.js';
+import { clientClosePath, compressedMessagePath, HANDSHAKE_ACCEPTED_WITH_DEFLATE } from '../expected-path.js';
 import { messageAt, messageDigestAt, type Corpus } from './compression-corpora.js';
 
 const KiB = 1024;
@@ -125,8 +126,13 @@ export function compressedEchoCases(group: CompressedEchoGroup, options: Compres
       },
       expect: expectEchoes(corpus, length, count),
       close: closedByClientNormally,
-      // RFC 7692 §6: each message the client sent is a compressed one, in as many frames as its compressed size took.
-      path: (run) => clientClosePath({ message: run.sent.map((message) => compressedMessagePath(kind, message.frames)).join(' ') }),
+      // RFC 7692 §6: each message the client sent is a compressed one, in as many frames as its compressed size took
+      // (test/conformance/compression-frame-counts.json records them for the full run).
+      path: (run) =>
+        clientClosePath({
+          handshake: HANDSHAKE_ACCEPTED_WITH_DEFLATE,
+          message: run.sent.map((message) => compressedMessagePath(kind, message.frames)).join(' '),
+        }),
       timeoutMs: waitSeconds * 1000 + 5000,
     };
   });

@@ -6,25 +6,25 @@
  * that is not UTF-8); a Close body over 125 octets is a header-level violation.
  */
 import { Opcode, type CaseClient, type ConformanceCase, type ExpectedClose, type ExpectedPath, type FrameToSend } from '../case.js';
-import { clientClosePath, serverFailPath, textMessagePath, times } from '../expected-path.js';
+import { CLOSE_FRAME_STEP, clientClosePath, serverFailPath, textMessagePath, times, type CloseFrameStep } from '../expected-path.js';
 
-/** How the server takes the client's Close. */
-type Outcome =
-  /** Valid: echoed, then the server drops TCP. */
-  | 'echoed'
-  /** Its body breaks a rule that a closing-handshake guard checks: the server fails the connection. */
-  | 'refused'
-  /** Its payload is over 125 octets: rejected at the frame header, the machines never see it. */
-  | 'tooLong';
+/**
+ * How the server takes the client's Close: by the closing-handshake machine's guard branch its
+ * body falls in — echoed (`noBody`, `valid`; then the server drops TCP) or refused, failing the
+ * connection (`oneOctetBody`, `invalidCode`, `reasonNotUtf8`) — or, when its payload is over
+ * 125 octets, rejected at the frame header (`tooLong`): the machines never see it.
+ */
+type Outcome = keyof typeof CLOSE_FRAME_STEP | 'tooLong';
 
 /** The machines' path, given the message machine's steps before the client's Close. */
 function pathFor(outcome: Outcome, messageBefore?: string): ExpectedPath {
   if (outcome === 'tooLong') return serverFailPath({ message: messageBefore });
-  return clientClosePath({ message: messageBefore }, outcome === 'echoed' ? 'closeHandshakeComplete' : 'failed');
+  const closeFrame: CloseFrameStep = CLOSE_FRAME_STEP[outcome];
+  return clientClosePath({ message: messageBefore }, closeFrame);
 }
 
 function closeFor(outcome: Outcome, closeCode: readonly number[]): ExpectedClose {
-  return { closeCode, closedByClient: true, requireClean: outcome === 'echoed' };
+  return { closeCode, closedByClient: true, requireClean: outcome === 'noBody' || outcome === 'valid' };
 }
 
 /** A case whose only frame is the client's Close, sent by `sendClose`; the client waits a second for the server. */
@@ -68,8 +68,8 @@ function framesAfterClose(
       client.killAfter(1000);
     },
     expect: [[]],
-    close: closeFor('echoed', [1000]),
-    path: pathFor('echoed', messageBefore),
+    close: closeFor('valid', [1000]),
+    path: pathFor('valid', messageBefore),
   };
 }
 
@@ -102,8 +102,8 @@ export const cases: ConformanceCase[] = [
       await client.sendClose(1000);
     },
     expect: [[['message', 'Hello World!', false]]],
-    close: closeFor('echoed', [1000]),
-    path: pathFor('echoed', textMessagePath()),
+    close: closeFor('valid', [1000]),
+    path: pathFor('valid', textMessagePath()),
   },
   framesAfterClose('7.1.2', 'a second, empty Close right after a Close 1000 is ignored', [], [{ opcode: Opcode.close }]),
   framesAfterClose('7.1.3', 'a Ping right after a Close 1000 gets no Pong', [], [{ opcode: Opcode.ping }]),
@@ -126,27 +126,27 @@ export const cases: ConformanceCase[] = [
       client.killAfter(1000);
     },
     expect: [[['message', 'Hello World!', false]]],
-    close: closeFor('echoed', [1000]),
+    close: closeFor('valid', [1000]),
     // The Close is the last frame read: the Ping after it leaves no trace.
-    path: pathFor('echoed', times(2, textMessagePath())),
+    path: pathFor('valid', times(2, textMessagePath())),
     informational: true,
   },
-  closeCase('7.3.1', 'an empty Close (no code, no reason) is answered with an empty Close', (c) => c.sendClose(), 'echoed', [1000]),
+  closeCase('7.3.1', 'an empty Close (no code, no reason) is answered with an empty Close', (c) => c.sendClose(), 'noBody', [1000]),
   closeCase(
     '7.3.2',
     'a Close with a 1-octet body (half a status code) fails the connection with 1002',
     // No status code, one reason octet: Autobahn sends it as its own Close (the client starts the close).
     (c) => c.sendClose(undefined, 'a'),
-    'refused',
+    'oneOctetBody',
     [1002],
   ),
-  closeCase('7.3.3', 'a Close with code 1000 and no reason is echoed', (c) => c.sendClose(1000), 'echoed', [1000]),
-  closeCase('7.3.4', 'a Close with code 1000 and a short reason is echoed', (c) => c.sendClose(1000, 'Hello World!'), 'echoed', [1000]),
+  closeCase('7.3.3', 'a Close with code 1000 and no reason is echoed', (c) => c.sendClose(1000), 'valid', [1000]),
+  closeCase('7.3.4', 'a Close with code 1000 and a short reason is echoed', (c) => c.sendClose(1000, 'Hello World!'), 'valid', [1000]),
   closeCase(
     '7.3.5',
     'a Close with code 1000 and a 123-octet reason (a 125-octet body, the most a control frame holds) is echoed',
     (c) => c.sendClose(1000, '*'.repeat(123)),
-    'echoed',
+    'valid',
     [1000],
   ),
   closeCase(
@@ -160,11 +160,11 @@ export const cases: ConformanceCase[] = [
     '7.5.1',
     'a Close whose reason is not valid UTF-8 fails the connection (1007, or 1002)',
     (c) => c.sendClose(1000, reasonWithSurrogate),
-    'refused',
+    'reasonNotUtf8',
     [1002, 1007],
   ),
   ...validCodes.map((code, i) =>
-    closeCase(`7.7.${i + 1}`, `a Close with the allowed code ${code} is echoed with that code`, (c) => c.sendClose(code), 'echoed', [
+    closeCase(`7.7.${i + 1}`, `a Close with the allowed code ${code} is echoed with that code`, (c) => c.sendClose(code), 'valid', [
       ...new Set([1000, code]),
     ]),
   ),
@@ -173,7 +173,7 @@ export const cases: ConformanceCase[] = [
       `7.9.${i + 1}`,
       `a Close with code ${code}, which no endpoint may send, fails the connection with 1002`,
       (c) => c.sendClose(code),
-      'refused',
+      'invalidCode',
       [1002],
     ),
   ),
@@ -183,7 +183,7 @@ export const cases: ConformanceCase[] = [
       `7.13.${i + 1}`,
       `a Close with code ${code}, beyond every range §7.4.2 defines, fails the connection with 1002`,
       (c) => c.sendClose(code),
-      'refused',
+      'invalidCode',
       [1000, code, 1002],
       true,
     ),
