@@ -321,6 +321,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   onFrameEnd(): void {
     const opcode = this.frameOpcode;
     if (opcode === OPCODE_CONTINUATION || opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
+      // The gathered frame is complete and among the message's chunks: hold it no longer here.
+      this.frameBuffer = undefined;
       if (this.frameFin && this.messageIsText && !this.messageIsCompressed && !this.utf8!.end()) {
         this.fail('WS_ERR_INVALID_UTF8', 1007, 'a text message ends inside a UTF-8 sequence');
         return;
