@@ -71,7 +71,7 @@ function roundTripWorks(): boolean {
 
 export class SyncZlibStream {
   private stream: (DeflateRaw | InflateRaw) & Partial<ZlibStreamInternals>;
-  /** The output of the current message so far, in scratch-sized pieces beyond the first. */
+  /** The output of the current message so far: what each zlib call wrote, copied out of the scratch buffer. */
   private pieces: Buffer[] = [];
   private produced = 0;
   /**
