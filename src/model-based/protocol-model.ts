@@ -29,7 +29,6 @@ import type { Observable, WireFrame, WireStep } from './wire-steps.js';
 import {
   OPCODE_BINARY,
   OPCODE_CLOSE,
-  OPCODE_CONTINUATION,
   OPCODE_PING,
   OPCODE_PONG,
   OPCODE_TEXT,
@@ -348,13 +347,3 @@ export class ProtocolModel {
     }
   }
 }
-
-/** The opcodes, for the wire adapter. */
-export const Opcode = {
-  continuation: OPCODE_CONTINUATION,
-  text: OPCODE_TEXT,
-  binary: OPCODE_BINARY,
-  close: OPCODE_CLOSE,
-  ping: OPCODE_PING,
-  pong: OPCODE_PONG,
-} as const;

@@ -23,7 +23,8 @@
 import { constants, deflateRawSync } from 'node:zlib';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { type ProtocolErrorSample } from './event-samples.js';
-import { Opcode, type ProtocolModel } from './protocol-model.js';
+import { Opcode } from '../opcode.js';
+import type { ProtocolModel } from './protocol-model.js';
 import type { Chopping, WireFrame, WireStep } from './wire-steps.js';
 
 /** A small deterministic generator (mulberry32): the same seed, the same scenario. */
