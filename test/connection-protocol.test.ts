@@ -238,6 +238,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
     protocol.receiveTcpClosed();
     expect(output.transitions).to.deep.equal([
       'connection: connecting -HANDSHAKE_REQUEST-> open',
+      'closingHandshake: connecting -CONNECTION_OPENED-> open',
       'message: awaitingMessage -TEXT_FRAME-> text.finalFrame',
       'message: text.finalFrame -FRAME_END-> awaitingMessage',
       'message: awaitingMessage -CONTROL_FRAME-> awaitingMessage',

@@ -148,7 +148,7 @@ describe('frame encoder (RFC 6455 §5.2, server to client)', () => {
               onFrameHeader: (header) => headers.push({ ...header }),
               onFramePayload: (chunk) => chunks.push(chunk),
               onFrameEnd: () => ended++,
-              onProtocolError: (error) => expect.fail(error.message),
+              onFrameViolation: (cause) => expect.fail(cause),
             },
             { rsv1Allowed: true },
           );

@@ -3,7 +3,7 @@
  * every machine takes each of its branches.
  */
 import fc from 'fast-check';
-import type { ProtocolEvent } from '../machines/protocol-events.js';
+import { FAILURE_CAUSE_TYPES, type ProtocolEvent } from '../machines/protocol-events.js';
 
 const handshakeRequest = fc.record({
   type: fc.constant('HANDSHAKE_REQUEST' as const),
@@ -36,7 +36,22 @@ const closeFrame = fc.record({
 });
 
 const bare = fc.constantFrom(
-  ...(['FRAME_END', 'CONTROL_FRAME', 'PING_FRAME', 'PONG_FRAME', 'CLOSE_TIMEOUT', 'TCP_END', 'TCP_CLOSED'] as const).map(
+  ...([
+    'FRAME_END',
+    'CONTROL_FRAME',
+    'PING_FRAME',
+    'PONG_FRAME',
+    'CONNECTION_OPENED',
+    'CONNECTION_FAILED',
+    'CLOSE_TIMEOUT',
+    'TCP_END',
+    'TCP_CLOSED',
+    'SEND_REQUESTED',
+    'PING_REQUESTED',
+    'PONG_REQUESTED',
+    'TERMINATE_REQUESTED',
+    ...FAILURE_CAUSE_TYPES,
+  ] as const).map(
     (type) => ({ type }) as ProtocolEvent,
   ),
 );
@@ -46,6 +61,5 @@ export const protocolEvent: fc.Arbitrary<ProtocolEvent> = fc.oneof(
   dataFrame,
   closeFrame,
   bare,
-  fc.record({ type: fc.constant('PROTOCOL_ERROR' as const), closeCode: fc.constantFrom(1002, 1007, 1009) }),
   fc.record({ type: fc.constant('CLOSE_REQUESTED' as const), code: fc.constantFrom(1000, 1001, 4000) }),
 );

@@ -30,6 +30,7 @@ import { closingHandshakeMachine, connectionMachine, messageMachine } from '../.
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { statePath } from '../compiled-machine.js';
 import { describeEvent, machineSamples, MACHINE_IDS, type MachineId } from './event-samples.js';
+import { isInProcessOnly } from './transition-branches.js';
 
 export const machinesById: Record<MachineId, AnyStateMachine> = {
   connection: connectionMachine,
@@ -93,7 +94,11 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
 
   // Every sample the state takes a transition for (see the file comment: not only "own" events).
   const enabled = (snapshot: AnyMachineSnapshot) =>
-    events.filter((event) => machine.getTransitionData(snapshot as never, event).length > 0);
+    events.filter(
+      (event) =>
+        !isInProcessOnly(machineId, statePath(snapshot.value), event.type) &&
+        machine.getTransitionData(snapshot as never, event).length > 0,
+    );
   const isInitial = (snapshot: AnyMachineSnapshot) => statePath(snapshot.value) === initialState;
   const waysBack = new Map<string, PathStep[]>();
   const wayBack = (from: AnyMachineSnapshot): PathStep[] => {

@@ -5,6 +5,8 @@
  * perform and compare.
  */
 
+import type { DataFrameEvent, FailureCauseType } from '../../machines/protocol-events.js';
+
 /** A frame as the client sends it (RFC 6455 §5.2). */
 export interface WireFrame {
   readonly opcode: number;
@@ -42,7 +44,21 @@ export type WireStep =
   /** The client waits for the server's close timeout to expire. */
   | { readonly kind: 'await-close-timeout' }
   /** The server's application starts the closing handshake (an API call, in-process only). */
-  | { readonly kind: 'request-close'; readonly code: number };
+  | { readonly kind: 'request-close'; readonly code: number }
+  /**
+   * Bytes that make the server fail the connection for `cause`: a frame header the parser refuses
+   * (`atHeader`), or a data frame whose payload the data plane refuses. `opening` is the data frame
+   * event its header makes first, if any; `inflated` says the cause is found when the message inflates.
+   */
+  | {
+      readonly kind: 'violation';
+      readonly cause: FailureCauseType;
+      readonly bytes: Buffer;
+      readonly atHeader: boolean;
+      readonly opening: DataFrameEvent | undefined;
+      readonly inflated: boolean;
+      readonly chopping: Chopping;
+    };
 
 /** What the server can be seen to do, from the client's side of the connection. */
 export type Observable =
@@ -168,5 +184,7 @@ export function describeWireStep(step: WireStep): string {
       return "wait for the server's close timeout";
     case 'request-close':
       return `the server application calls close(${step.code})`;
+    case 'violation':
+      return `${step.cause}: ${step.bytes.length} octets${step.chopping === 'octets' ? ' in 1-octet writes' : step.chopping === 'halves' ? ' in two writes' : ''}`;
   }
 }

@@ -152,6 +152,9 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
           await c.write(bytes, step.chopping);
           break;
         }
+        case 'violation':
+          await c.write(step.bytes, step.chopping);
+          break;
         case 'tcp-end':
           c.end();
           break;

@@ -54,7 +54,8 @@ function rejected(
     },
     expect: [expect],
     close: failedWithProtocolError,
-    path: serverFailPath({ message: messagePath }),
+    // The message machine fails the sequence (`->failed`); its failConnection raises CONNECTION_FAILED.
+    path: serverFailPath('CONNECTION_FAILED', { message: messagePath }),
   };
 }
 
