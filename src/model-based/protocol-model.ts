@@ -82,6 +82,8 @@ export class ProtocolModel {
   private controlPayload: Buffer = Buffer.alloc(0);
   private closeCodeReceived: number | undefined;
   private requestedCloseCode: number | undefined;
+  /** The message the echo server's application sends back. */
+  private echo: Observable | undefined;
   /** The cause the next compressed delivery fails with (a violation step found when inflating). */
   private inflateFailure: FailureCauseType | undefined;
   /** The close code of the failure `failConnection` recorded. */
@@ -299,8 +301,17 @@ export class ProtocolModel {
           this.dispatch(EVENT[failure]);
           return;
         }
-        // The echo server sends every message back while the connection is open.
-        if (this.stateOf('connection') === 'open') this.expectWrite({ kind: 'message', binary, data });
+        // The echo server sends every message back while the connection is open: a `send` the
+        // connection machine decides (SEND_REQUESTED → sendMessage).
+        if (this.stateOf('connection') === 'open') {
+          this.echo = { kind: 'message', binary, data };
+          this.dispatch(EVENT.SEND_REQUESTED);
+        }
+        return;
+      }
+      case 'sendMessage': {
+        if (this.echo !== undefined) this.expectWrite(this.echo);
+        this.echo = undefined;
         return;
       }
       case 'failConnection':
@@ -333,9 +344,8 @@ export class ProtocolModel {
         return;
       default:
         // For the application only, nothing on the wire: reportOpen, reportPing, reportPong,
-        // reportFailure, reportClosed, recordCloseCode, refuseRequest, continueMessage, and the
-        // application's own sends (sendMessage, sendPing, sendUnsolicitedPong), which an echo server
-        // makes only from its deliveries.
+        // reportFailure, reportClosed, recordCloseCode, refuseRequest, continueMessage; and the
+        // application's Pings and Pongs (sendPing, sendUnsolicitedPong), which an echo server never sends.
         return;
     }
   }

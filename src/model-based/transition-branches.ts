@@ -16,7 +16,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { CompiledMachine, type CompiledTransition } from '../compiled-machine.js';
 import { atomicTarget, machineGraph } from '../diagrams/machine-graph.js';
-import { MACHINE_IDS, type MachineId } from './event-samples.js';
+import { isInProcessOnly, MACHINE_IDS, type MachineId } from './event-samples.js';
 import { machinesById } from './model-paths.js';
 
 /** One guard branch of one event from one state. */
@@ -158,19 +158,6 @@ export function branchOf(machineId: MachineId, source: string, event: ProtocolEv
   const branch = branchesByMachine[machineId].find((candidate) => candidate.key === key);
   if (branch === undefined) throw new Error(`${machineId}: XState took ${key}, which the compiled table has no row for`);
   return branch;
-}
-
-/**
- * Branches no wire step can take, left out of generated paths and of coverage: the application's
- * `send`, `ping`, `pong` and `terminate` (an echo server makes sends only from its deliveries,
- * which the conformance paths check), and a `close()` before the opening handshake completed (the
- * application has no connection then). test/connection-protocol.test.ts takes each of them.
- */
-export function isInProcessOnly(machineId: MachineId, source: string, eventType: string): boolean {
-  if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
-    return true;
-  }
-  return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
 }
 
 /** The states and branches of each machine that something exercised. */

@@ -75,6 +75,17 @@ function closeBody(event: Extract<ProtocolEvent, { type: 'CLOSE_FRAME' }>): Buff
   return body;
 }
 
+/** The message size limit assumed when the target does not say (statesocket's default, 64 MiB). */
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+const zipBombs = new Map<number, Buffer>();
+/** Zeros one MiB past `limit`, compressed (about a thousandth of the size): made once per limit. */
+function zipBomb(limit: number): Buffer {
+  let bomb = zipBombs.get(limit);
+  if (bomb === undefined) zipBombs.set(limit, (bomb = deflatePiece(Buffer.alloc(limit + 1024 * 1024), true)));
+  return bomb;
+}
+
 export class WireAdapter {
   private readonly random: SeededRandom;
   /** The data frame whose header was sent and whose payload was not. */
@@ -87,6 +98,8 @@ export class WireAdapter {
     seed: number,
     /** The target's `host:port`, for the Host header. */
     private readonly authority: string,
+    /** The target's message size limit. */
+    private readonly maxMessageSize: number = DEFAULT_MAX_MESSAGE_SIZE,
   ) {
     this.random = new SeededRandom(seed);
   }
@@ -233,7 +246,7 @@ export class WireAdapter {
         if (!model.deflateAgreed) return undefined;
         const payload =
           cause === 'INFLATED_TOO_BIG'
-            ? deflatePiece(Buffer.alloc(128 * 1024 * 1024), true)
+            ? zipBomb(this.maxMessageSize)
             : cause === 'CORRUPT_COMPRESSED_DATA'
               ? Buffer.from([0xff, 0xff, 0xff, 0xff])
               : deflatePiece(Buffer.from([0x48, 0x69, 0xff]), true);
