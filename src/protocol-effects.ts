@@ -20,7 +20,7 @@ import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } fr
 /** What an action does to the core, given the params its transition names. */
 export type Effect<P> = (core: ConnectionProtocol, params: P) => void;
 
-type EffectTable = { readonly [K in ActionName]: Effect<ParamsOf<K>> };
+export type EffectTable = { readonly [K in ActionName]: Effect<ParamsOf<K>> };
 
 /** The data plane of the connection, made on its first message. */
 function messageOf(core: ConnectionProtocol): MessageAssembly {
@@ -40,7 +40,7 @@ function deliverCompressed(core: ConnectionProtocol, isBinary: boolean): void {
   else core.output.message(data, isBinary);
 }
 
-const effects = {
+export const effects = {
   // ---- connection machine
   enablePerMessageDeflate: (core) => {
     core.compressor = core.options.createCompressor!(core.perMessageDeflateAgreed!, core.options.perMessageDeflate!);
