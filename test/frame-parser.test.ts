@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { FrameParser, type FrameHeader, type FrameParserHandler } from '../src/frame-parser.js';
+import { encodeClientFrame } from '../src/frame-encoder.js';
 import type { FrameViolationType } from '../machines/protocol-events.js';
 
 type ParserEvent =
@@ -62,17 +63,7 @@ interface ClientFrame {
 
 /** A client frame, masked (RFC 6455 §5.3), with the minimal length encoding. */
 function clientFrame({ opcode, payload, fin = true, rsv1 = false, maskKey = Uint8Array.of(1, 2, 3, 4) }: ClientFrame): Buffer {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const frame = Buffer.alloc(2 + lengthBytes + 4 + length);
-  frame[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
-  else if (lengthBytes === 2) (frame[1] = 0x80 | 126), frame.writeUInt16BE(length, 2);
-  else (frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(length), 2);
-  frame.set(maskKey, 2 + lengthBytes);
-  const start = 6 + lengthBytes;
-  for (let i = 0; i < length; i++) frame[start + i] = payload[i] ^ maskKey[i % 4];
-  return frame;
+  return encodeClientFrame(opcode, payload, maskKey, { fin, rsv: rsv1 ? 0b100 : 0 });
 }
 
 function expectedEvents(frames: ClientFrame[]): ParserEvent[] {

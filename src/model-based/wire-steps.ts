@@ -6,6 +6,7 @@
  */
 
 import type { DataFrameEvent, FailureCauseType } from '../../machines/protocol-events.js';
+import { encodeClientFrame } from '../frame-encoder.js';
 
 /** A frame as the client sends it (RFC 6455 §5.2). */
 export interface WireFrame {
@@ -145,20 +146,9 @@ export function expectationsMet(expected: readonly Observable[], observed: reado
 
 /** The frame's header and masked payload, as they go on the wire. */
 export function encodeWireFrame(frame: WireFrame): { header: Buffer; payload: Buffer } {
-  const length = frame.payload.length;
-  const extended = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const header = Buffer.alloc(2 + extended + (frame.masked ? 4 : 0));
-  header[0] = (frame.fin ? 0x80 : 0) | ((frame.rsv & 0b111) << 4) | (frame.opcode & 0x0f);
-  header[1] = (frame.masked ? 0x80 : 0) | (extended === 0 ? length : extended === 2 ? 126 : 127);
-  if (extended === 2) header.writeUInt16BE(length, 2);
-  if (extended === 8) header.writeBigUInt64BE(BigInt(length), 2);
-  const payload = Buffer.from(frame.payload);
-  if (frame.masked) {
-    frame.maskKey.copy(header, 2 + extended);
-    // RFC 6455 §5.3: octet i is XORed with octet i MOD 4 of the masking key.
-    for (let i = 0; i < payload.length; i++) payload[i]! ^= frame.maskKey[i & 3]!;
-  }
-  return { header, payload };
+  const bytes = encodeClientFrame(frame.opcode, frame.payload, frame.masked ? frame.maskKey : null, { fin: frame.fin, rsv: frame.rsv });
+  const headerLength = bytes.length - frame.payload.length;
+  return { header: bytes.subarray(0, headerLength), payload: bytes.subarray(headerLength) };
 }
 
 const OPCODE_NAMES: Record<number, string> = { 0x0: 'continuation', 0x1: 'text', 0x2: 'binary', 0x8: 'Close', 0x9: 'Ping', 0xa: 'Pong' };
