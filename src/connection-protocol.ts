@@ -22,7 +22,7 @@ import { FrameParser, type FrameHeader, type FrameParserHandler } from './frame-
 import { encodeFrame, encodeFrameHeader } from './frame-encoder.js';
 import { ProtocolError, InvalidStateError } from './protocol-error.js';
 import { CloseCode, isValidCloseCode } from './close-code.js';
-import { compiledMachines, machinesByEventType, MachineSlot, type MachineAction, type ProtocolTransition } from './protocol-machines.js';
+import { compiledMachines, machinesByEventType, MachineSlot, type MachineAction } from './protocol-machines.js';
 import type {
   DataFrameEvent,
   FrameViolationType,
@@ -30,76 +30,19 @@ import type {
   PayloadViolationType,
   ProtocolEvent,
 } from '../machines/protocol-events.js';
-import type { HandshakeRefusal } from './opening-handshake.js';
+import type { ProtocolOptions, ProtocolOutput } from './protocol-output.js';
 import { parseExtensionOffers } from './permessage-deflate/extension-header.js';
-import {
-  negotiatePerMessageDeflate,
-  type NegotiatedPerMessageDeflate,
-  type PerMessageDeflateOptions,
-} from './permessage-deflate/negotiation.js';
+import { negotiatePerMessageDeflate, type NegotiatedPerMessageDeflate } from './permessage-deflate/negotiation.js';
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
 import { EVENT, readCloseBody } from './frame-events.js';
 import { MessageAssembly, type MessageCompressor } from './message-assembly.js';
 import { runAction } from './protocol-effects.js';
 
 export type { MessageCompressor } from './message-assembly.js';
+export { DiscardingOutput, type ProtocolOptions, type ProtocolOutput } from './protocol-output.js';
 
 /** Payloads at least this long are written as header + payload (writev), not copied into one buffer. */
 const COPY_PAYLOAD_BELOW = 16 * 1024;
-
-/** What the protocol core asks of the I/O layer and the application. */
-export interface ProtocolOutput {
-  /** Bytes for the wire, in order. */
-  write(bytes: Uint8Array): void;
-  /** The opening handshake was refused: answer with this HTTP response and close. */
-  refuseHandshake(refusal: HandshakeRefusal): void;
-  /** Send FIN: the server closes its side of TCP. */
-  closeTcp(): void;
-  /** Drop the TCP connection now. */
-  destroyTcp(): void;
-  /** Send CLOSE_TIMEOUT (via `closeTimeout()`) after the close timeout, unless TCP closes first. */
-  startCloseTimer(): void;
-  /** The handshake succeeded: the connection is open. */
-  opened(): void;
-  message(data: Buffer, isBinary: boolean): void;
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
-  /** The connection failed because of the peer: the error carries its code and close code. */
-  protocolError(error: ProtocolError): void;
-  /**
-   * TCP is closed; `code` is RFC 6455 §7.1.5's _The WebSocket Connection Close Code_: the code of
-   * the valid Close received, 1005 if it had none, 1006 if none was received or the connection failed.
-   */
-  closed(code: number, reason: string): void;
-}
-
-/** An output that ignores everything; extend it to hear only what matters (e.g. a refusal). */
-export class DiscardingOutput implements ProtocolOutput {
-  write(_bytes: Uint8Array): void {}
-  refuseHandshake(_refusal: HandshakeRefusal): void {}
-  closeTcp(): void {}
-  destroyTcp(): void {}
-  startCloseTimer(): void {}
-  opened(): void {}
-  message(_data: Buffer, _isBinary: boolean): void {}
-  ping(_data: Buffer): void {}
-  pong(_data: Buffer): void {}
-  protocolError(_error: ProtocolError): void {}
-  closed(_code: number, _reason: string): void {}
-}
-
-export interface ProtocolOptions {
-  /** Largest message accepted, in bytes (RFC 6455 §10.4); larger ones fail the connection with 1009. */
-  maxMessageSize: number;
-  /** permessage-deflate settings; undefined: the extension is never agreed. */
-  perMessageDeflate?: PerMessageDeflateOptions | undefined;
-  /** Makes the compressor once permessage-deflate is agreed (zlib lives in the I/O layer). */
-  createCompressor?: ((agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions) => MessageCompressor) | undefined;
-  /** Called on every transition any machine takes (the inspector, the conformance suite). */
-  onTransition?: ((transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
-  /** Called with every frame header read or written (the inspector); positional, so it allocates nothing. */
-  onFrame?: ((direction: 'in' | 'out', opcode: number, payloadLength: number, fin: boolean, rsv1: boolean) => void) | undefined;
-}
 
 const EMPTY = Buffer.alloc(0);
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];

@@ -14,6 +14,7 @@ import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
 import type { ProtocolTransition } from './protocol-machines.js';
+import { CloseCode } from './close-code.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
 import { joinTransitionHooks } from './inspector/inspection-hooks.js';
@@ -130,7 +131,7 @@ export class WebSocketServer extends EventEmitter {
    * `code` (default 1001, "going away"), and resolve once all are closed — dropping those
    * still open after `timeoutMs`.
    */
-  async close(code = 1001, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+  async close(code: number = CloseCode.goingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     this.httpServer.closeAllConnections();
     const open = [...this.connections];
