@@ -16,7 +16,8 @@ import { isValidUtf8 } from './utf8-validator.js';
 
 type ConstantEventType = BareEvent['type'] | ApplicationRequestEvent['type'] | FailureCauseType;
 
-const CONSTANT_EVENT_TYPES: readonly ConstantEventType[] = [
+/** Every event type without fields. */
+export const CONSTANT_EVENT_TYPES: readonly ConstantEventType[] = [
   'FRAME_END',
   'CONTROL_FRAME',
   'PING_FRAME',

@@ -6,19 +6,8 @@
 import { expect } from 'chai';
 import { ConnectionProtocol, DiscardingOutput } from '../src/connection-protocol.js';
 import { InvalidStateError } from '../src/protocol-error.js';
-import { clientFrame, closeBody } from './client-frame.js';
+import { clientFrame, closeBody, HANDSHAKE_REQUEST as REQUEST } from './client-frame.js';
 
-const REQUEST = {
-  method: 'GET',
-  httpVersion: '1.1',
-  headers: {
-    host: '127.0.0.1',
-    upgrade: 'websocket',
-    connection: 'Upgrade',
-    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    'sec-websocket-version': '13',
-  },
-};
 
 class Output extends DiscardingOutput {
   readonly frames: string[] = [];

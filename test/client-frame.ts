@@ -1,4 +1,12 @@
 import { encodeClientFrame } from '../src/frame-encoder.js';
+import { VALID_HANDSHAKE_HEADERS } from '../src/model-based/event-samples.js';
+
+/** A valid opening handshake request (RFC 6455 §4.1), as `ConnectionProtocol.receiveHandshake` takes it. */
+export const HANDSHAKE_REQUEST: { method: string; httpVersion: string; headers: Record<string, string> } = {
+  method: 'GET',
+  httpVersion: '1.1',
+  headers: { ...VALID_HANDSHAKE_HEADERS },
+};
 
 /** Test helper: frames as a client sends them (RFC 6455 §5.2, masked per §5.3), through src/'s one client-frame encoder. */
 export function clientFrame(

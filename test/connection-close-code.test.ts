@@ -11,19 +11,8 @@ import { ConnectionProtocol, DiscardingOutput } from '../src/connection-protocol
 import { startEchoServer } from '../src/echo-server.js';
 import type { WebSocketConnection } from '../src/websocket-connection.js';
 import { CloseCode, LOCAL_ONLY_CLOSE_CODES } from '../src/close-code.js';
-import { clientFrame, closeBody } from './client-frame.js';
+import { clientFrame, closeBody, HANDSHAKE_REQUEST as REQUEST } from './client-frame.js';
 
-const REQUEST = {
-  method: 'GET',
-  httpVersion: '1.1',
-  headers: {
-    host: '127.0.0.1',
-    upgrade: 'websocket',
-    connection: 'Upgrade',
-    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    'sec-websocket-version': '13',
-  },
-};
 
 class Output extends DiscardingOutput {
   closedWith: [number, string] | undefined;

@@ -12,20 +12,11 @@ import type { ProtocolError } from '../src/protocol-error.js';
 import { ERROR_CLOSE_CODES } from '../src/protocol-error.js';
 import { CloseCode } from '../src/close-code.js';
 import { PerMessageDeflateCodec } from '../src/permessage-deflate/zlib-codec.js';
-import { clientFrame, closeBody } from './client-frame.js';
+import { clientFrame, closeBody, HANDSHAKE_REQUEST } from './client-frame.js';
 
-const REQUEST = {
-  method: 'GET',
-  httpVersion: '1.1',
-  headers: {
-    host: '127.0.0.1',
-    upgrade: 'websocket',
-    connection: 'Upgrade',
-    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    'sec-websocket-version': '13',
-    'sec-websocket-extensions': 'permessage-deflate',
-  },
-};
+/** The handshake, offering permessage-deflate. */
+const REQUEST = { ...HANDSHAKE_REQUEST, headers: { ...HANDSHAKE_REQUEST.headers, 'sec-websocket-extensions': 'permessage-deflate' } };
+
 
 class Recorder implements ProtocolOutput {
   readonly frames: Buffer[] = [];

@@ -3,7 +3,8 @@
  * every machine takes each of its branches.
  */
 import fc from 'fast-check';
-import { FAILURE_CAUSE_TYPES, type ProtocolEvent } from '../machines/protocol-events.js';
+import type { ProtocolEvent } from '../machines/protocol-events.js';
+import { CONSTANT_EVENT_TYPES } from '../src/frame-events.js';
 
 const handshakeRequest = fc.record({
   type: fc.constant('HANDSHAKE_REQUEST' as const),
@@ -36,22 +37,7 @@ const closeFrame = fc.record({
 });
 
 const bare = fc.constantFrom(
-  ...([
-    'FRAME_END',
-    'CONTROL_FRAME',
-    'PING_FRAME',
-    'PONG_FRAME',
-    'CONNECTION_OPENED',
-    'CONNECTION_FAILED',
-    'CLOSE_TIMEOUT',
-    'TCP_END',
-    'TCP_CLOSED',
-    'SEND_REQUESTED',
-    'PING_REQUESTED',
-    'PONG_REQUESTED',
-    'TERMINATE_REQUESTED',
-    ...FAILURE_CAUSE_TYPES,
-  ] as const).map(
+  ...CONSTANT_EVENT_TYPES.map(
     (type) => ({ type }) as ProtocolEvent,
   ),
 );
