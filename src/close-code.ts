@@ -38,8 +38,6 @@ export const CloseCode = {
   tlsHandshake: 1015,
 } as const;
 
-export type CloseCodeName = keyof typeof CloseCode;
-
 /** §7.4.1: codes that exist only locally and never appear in a Close frame. */
 export const LOCAL_ONLY_CLOSE_CODES: readonly number[] = [
   CloseCode.noStatusReceived,

@@ -165,12 +165,6 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
     return this.columns.get(eventType)?.guardNames ?? [];
   }
 
-  stateIndex(path: string): number {
-    const index = this.states.indexOf(path);
-    if (index < 0) throw new Error(`${this.id} has no state ${path}`);
-    return index;
-  }
-
   /** The transition the state takes on the event, or undefined when the state ignores it. */
   step(state: number, event: { readonly type: string }): CompiledTransition<A> | undefined {
     const column = this.columns.get(event.type);

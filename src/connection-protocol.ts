@@ -34,7 +34,7 @@ import type { ProtocolOptions, ProtocolOutput } from './protocol-output.js';
 import { parseExtensionOffers } from './permessage-deflate/extension-header.js';
 import { negotiatePerMessageDeflate, type NegotiatedPerMessageDeflate } from './permessage-deflate/negotiation.js';
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
-import { EVENT, readCloseBody } from './frame-events.js';
+import { EVENT, readCloseBody, type ReceivedClose } from './frame-events.js';
 import { MessageAssembly, type MessageCompressor } from './message-assembly.js';
 import { runAction } from './protocol-effects.js';
 
@@ -65,11 +65,6 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** @internal */ readonly output: ProtocolOutput;
   /** @internal */ readonly options: ProtocolOptions;
 
-  // The frame being read.
-  #frameOpcode = 0;
-  #frameFin = false;
-  /** @internal The payload length of the data frame being read (for `begin*Message`, `continueMessage`). */
-  framePayloadLength = 0;
   /** Reused for every data frame header, so a frame allocates no event (made on the first frame). */
   #dataFrameEvent: DataFrameEvent | undefined;
   /** The control frame being read (at most 125 bytes, RFC 6455 §5.5). */
@@ -80,19 +75,16 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
 
-  /** @internal The status code of the Close received, undefined when its body had none. */
-  closeCodeReceived: number | undefined;
-  /** @internal The reason of the Close received. */
-  closeReasonReceived = '';
+  /** @internal The Close frame received (its code undefined when its body had none). */
+  closeReceived: ReceivedClose | undefined;
   /** @internal §7.1.5 _The WebSocket Connection Close Code_ and reason, as `recordCloseCode` sets them. */
   closeCode: number = CloseCode.abnormalClosure;
   /** @internal */ closeReason = '';
-  /** @internal What `close()` asked to send. */
+  /** @internal The code `close()` asked to send (its reason is `requestData`). */
   requestedCloseCode: number = CloseCode.normalClosure;
-  /** @internal */ requestedCloseReason: Buffer = EMPTY;
   /** @internal The failure `failConnection` recorded. */
   failure: ProtocolError | undefined;
-  /** @internal What `send`, `ping` and `pong` asked to send. */
+  /** @internal What `send`, `ping` and `pong` asked to send, or the reason `close()` gave. */
   requestData: Uint8Array = EMPTY;
   /** @internal */ requestIsBinary = false;
   /** @internal What `refuseRequest` made; the application call throws it. */
@@ -194,7 +186,7 @@ export class ConnectionProtocol implements FrameParserHandler {
     const reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
     if (reasonBytes.length > 123) throw new RangeError('RFC 6455 §5.5: a close reason is at most 123 bytes');
     this.requestedCloseCode = code;
-    this.requestedCloseReason = reasonBytes;
+    this.requestData = reasonBytes;
     this.#request({ type: 'CLOSE_REQUESTED', code });
   }
 
@@ -222,15 +214,12 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** @internal */
   onFrameHeader(header: FrameHeader): void {
     const opcode = header.opcode;
-    this.#frameOpcode = opcode;
-    this.#frameFin = header.fin;
     this.options.onFrame?.('in', opcode, header.payloadLength, header.fin, header.rsv1);
     if (opcode >= OPCODE_CLOSE) {
       this.#controlChunks = [];
       this.dispatch(EVENT.CONTROL_FRAME);
       return;
     }
-    this.framePayloadLength = header.payloadLength;
     const event = (this.#dataFrameEvent ??= { type: 'TEXT_FRAME', fin: false, rsv1: false });
     event.type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
     event.fin = header.fin;
@@ -240,7 +229,7 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** @internal */
   onFramePayload(chunk: Buffer): void {
-    if (this.#frameOpcode >= OPCODE_CLOSE) {
+    if (this.parser.header.opcode >= OPCODE_CLOSE) {
       this.#controlChunks.push(chunk);
       return;
     }
@@ -249,9 +238,10 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** @internal */
   onFrameEnd(): void {
-    const opcode = this.#frameOpcode;
+    const header = this.parser.header;
+    const opcode = header.opcode;
     if (opcode === OPCODE_CONTINUATION || opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
-      const violation = this.message!.endFrame(this.#frameFin);
+      const violation = this.message!.endFrame(header.fin);
       if (violation !== undefined) this.dispatch(EVENT[violation]);
       else this.dispatch(EVENT.FRAME_END);
     } else if (opcode === OPCODE_PING) {
@@ -259,9 +249,7 @@ export class ConnectionProtocol implements FrameParserHandler {
     } else if (opcode === OPCODE_PONG) {
       this.dispatch(EVENT.PONG_FRAME);
     } else {
-      const close = readCloseBody(this.controlPayload());
-      this.closeCodeReceived = close.code;
-      this.closeReasonReceived = close.reason;
+      const close = (this.closeReceived = readCloseBody(this.controlPayload()));
       this.dispatch(close.event);
     }
   }

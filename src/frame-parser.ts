@@ -93,7 +93,8 @@ export class FrameParser {
   /** Where takeHeaderBytes() put the bytes it returned. */
   private fieldOffset = 0;
 
-  private readonly header: FrameHeader = { fin: false, rsv1: false, opcode: 0, payloadLength: 0 };
+  /** The header of the frame being read (the same object for every frame; valid from `onFrameHeader` on). */
+  readonly header: FrameHeader = { fin: false, rsv1: false, opcode: 0, payloadLength: 0 };
   private maskKey: Uint8Array | undefined;
   /** GET_DATA: payload bytes still to come, and the key index of the next one. */
   private remaining = 0;

@@ -30,7 +30,7 @@ function messageOf(core: ConnectionProtocol): MessageAssembly {
 function beginMessage(core: ConnectionProtocol, isText: boolean, isCompressed: boolean): void {
   const message = messageOf(core);
   message.begin(isText, isCompressed);
-  core.failIf(message.startFrame(core.framePayloadLength));
+  core.failIf(message.startFrame(core.parser.header.payloadLength));
 }
 
 /** RFC 7692 §7.2.2: inflate, then hand the payload over (or fail for its cause). */
@@ -75,7 +75,7 @@ export const effects = {
   beginBinaryMessage: (core) => beginMessage(core, false, false),
   beginCompressedTextMessage: (core) => beginMessage(core, true, true),
   beginCompressedBinaryMessage: (core) => beginMessage(core, false, true),
-  continueMessage: (core) => core.failIf(core.message!.startFrame(core.framePayloadLength)),
+  continueMessage: (core) => core.failIf(core.message!.startFrame(core.parser.header.payloadLength)),
   deliverTextMessage: (core) => core.output.message(core.message!.take(), false),
   deliverBinaryMessage: (core) => core.output.message(core.message!.take(), true),
   deliverCompressedTextMessage: (core) => deliverCompressed(core, false),
@@ -91,13 +91,13 @@ export const effects = {
   recordCloseCode: (core) => {
     // §7.1.5: "If this Close control frame contains no status code, _The WebSocket Connection
     // Close Code_ is considered to be 1005."
-    core.closeCode = core.closeCodeReceived ?? CloseCode.noStatusReceived;
-    core.closeReason = core.closeReasonReceived;
+    core.closeCode = core.closeReceived!.code ?? CloseCode.noStatusReceived;
+    core.closeReason = core.closeReceived!.reason;
   },
   // §5.5.1: "the endpoint typically echos the status code it received" (none: an empty body).
-  echoCloseFrame: (core) => core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.closeCodeReceived)),
+  echoCloseFrame: (core) => core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.closeReceived!.code)),
   sendCloseFrame: (core) =>
-    core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.requestedCloseCode, core.requestedCloseReason)),
+    core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.requestedCloseCode, core.requestData)),
   sendFailureCloseFrame: (core) => core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.failure!.closeCode)),
   reportFailure: (core) => core.output.protocolError(core.failure!),
   stopReadingFrames: (core) => core.parser.stop(),
