@@ -116,6 +116,8 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
   readonly states: readonly string[];
   readonly initialState = 0;
   private readonly columns: Map<string, EventColumn>;
+  /** The one argument object handed to guards (they read only `event`): stepping allocates nothing. */
+  private readonly guardArgs: { context: undefined; event: unknown } = { context: undefined, event: undefined };
   private readonly table: (CompiledTransition<A> | undefined)[][];
 
   constructor(readonly machine: AnyStateMachine) {
@@ -171,8 +173,13 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
     if (column === undefined) return undefined;
     const guards = column.guards;
     let outcomes = 0;
-    for (let i = 0; i < guards.length; i++) {
-      if (guards[i]!({ context: undefined, event }, undefined)) outcomes |= 1 << i;
+    if (guards.length > 0) {
+      const args = this.guardArgs;
+      args.event = event;
+      for (let i = 0; i < guards.length; i++) {
+        if (guards[i]!(args, undefined)) outcomes |= 1 << i;
+      }
+      args.event = undefined;
     }
     return this.table[state]![column.offset + outcomes];
   }
