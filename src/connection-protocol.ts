@@ -54,7 +54,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   #connectionState = compiledMachines[MachineSlot.connection].initialState;
   #messageState = compiledMachines[MachineSlot.message].initialState;
   #closingState = compiledMachines[MachineSlot.closingHandshake].initialState;
-  /** Events raised while a dispatch is running (rare: allocated on first use). */
+  /** Events raised while a dispatch is running (rare: allocated when needed, let go once drained). */
   #pendingEvents: ProtocolEvent[] | undefined;
   #dispatching = false;
 
@@ -284,6 +284,8 @@ export class ConnectionProtocol implements FrameParserHandler {
       const pending = this.#pendingEvents;
       if (pending !== undefined) {
         while (pending.length > 0) this.#step(pending.shift()!);
+        // Let the queue go: an idle connection keeps none (raised events are rare: the handshake, a failure).
+        this.#pendingEvents = undefined;
       }
     } finally {
       this.#dispatching = false;
