@@ -5,11 +5,12 @@
  * A wire step becomes the events the protocol core derives from it (src/connection-protocol.ts
  * documents which bytes produce which events); each event goes to every machine that declares
  * it, in the core's order (connection, message, closingHandshake), stepped with XState's pure
- * `transition()`; events raised meanwhile (a broken frame sequence reports a PROTOCOL_ERROR) wait
- * their turn. The actions the transitions name become what the client must see: `sendPong` a
- * Pong with the Ping's payload, `sendCloseFrame` a Close with its code, `closeTcp` the server's
- * FIN, `deliverTextMessage` the message echoed back (the server under test is an echo server),
- * and so on.
+ * `transition()`; events raised meanwhile (`acceptHandshake` raises CONNECTION_OPENED,
+ * `failConnection` CONNECTION_FAILED, the echo application's send SEND_REQUESTED) wait their turn.
+ * The actions the transitions name become what the client must see: `sendPong` a Pong with the
+ * Ping's payload, `sendFailureCloseFrame` a Close with the code `failConnection` named, `closeTcp`
+ * the server's FIN, `sendMessage` the message echoed back (the server under test is an echo
+ * server), and so on.
  *
  * Beyond the machines, the model knows only what the I/O layer does around them: frames are read
  * between the machines' `startReadingFrames` and `stopReadingFrames`, nothing is written after the
