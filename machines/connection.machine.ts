@@ -159,6 +159,8 @@ export const connectionMachine = setup({
         SEND_REQUESTED: { actions: refuse('send') },
         PING_REQUESTED: { actions: refuse('ping') },
         PONG_REQUESTED: { actions: refuse('pong') },
+        // Nothing is left to drop: terminate() does nothing, as in ws.
+        TERMINATE_REQUESTED: {},
       },
     },
   },
