@@ -80,9 +80,14 @@ export type Observable =
   /** Observed only: the server broke the protocol in what it sent. */
   | { readonly kind: 'violation'; readonly what: string };
 
+/** Payloads longer than this are shown by their first octets and their length. */
+const SHOWN_OCTETS = 64;
+
 function quoted(data: Buffer): string {
-  const printable = data.every((octet) => octet >= 0x20 && octet < 0x7f);
-  return printable ? JSON.stringify(data.toString('latin1')) : `0x${data.toString('hex')}`;
+  const shown = data.subarray(0, SHOWN_OCTETS);
+  const printable = shown.every((octet) => octet >= 0x20 && octet < 0x7f);
+  const text = printable ? JSON.stringify(shown.toString('latin1')) : `0x${shown.toString('hex')}`;
+  return data.length > SHOWN_OCTETS ? `${text}… (${data.length} octets)` : text;
 }
 
 /** `HTTP 101 permessage-deflate`, `text "m1f1;"`, `Close 1002`, `FIN`. */
