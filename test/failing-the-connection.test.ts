@@ -133,6 +133,18 @@ describe('failing the connection (RFC 6455 §7.1.7), each cause with its code', 
     expect(actions).to.deep.equal(['INVALID_UTF8: WS_ERR_INVALID_UTF8 1007']);
   });
 
+  it('fails with 1002 (WS_ERR_UNEXPECTED_RSV_1) on RSV1 when permessage-deflate was not agreed (§5.2)', () => {
+    const out = new Recorder();
+    const core = new ConnectionProtocol(out, {
+      maxMessageSize: 1024,
+      onTransition: (t) => out.steps.push(`${t.machineId}: ${t.source} -${t.eventType}-> ${t.target}`),
+    });
+    core.receiveHandshake(REQUEST);
+    core.receiveData(clientFrame(0x1, 'x', { rsv: 4 }));
+    expect(out.steps).to.include('connection: open -RSV1_NOT_ALLOWED-> closing');
+    expect(out.errors.map((e) => [e.code, e.closeCode])).to.deep.equal([['WS_ERR_UNEXPECTED_RSV_1', 1002]]);
+  });
+
   it('sends no second Close when the failure comes after its own Close, and still reports 1006', () => {
     const { core, out } = open();
     core.close(1000);
