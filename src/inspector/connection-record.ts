@@ -15,6 +15,7 @@
  */
 import type { CompiledAction, CompiledTransition } from '../compiled-machine.js';
 import { compiledMachines, MachineSlot, type MachineId } from '../protocol-machines.js';
+import { failureCause, failureParams, type FailureParams } from '../diagrams/failure-cause.js';
 import { formatAction } from '../diagrams/machine-graph.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { eventDetail, type EventDetail, type FrameDirection } from './inspection-hooks.js';
@@ -107,6 +108,29 @@ function labelsOf(transition: CompiledTransition): readonly string[] {
   return labels;
 }
 
+const failures = new WeakMap<CompiledTransition, FailureParams | null>();
+
+/**
+ * What a transition says about failing the connection: the error code and close code in the
+ * params of its first action that names either (`failConnection(error: 'WS_ERR_INVALID_UTF8',
+ * closeCode: 1007)`); null when none does. Worked out once per compiled transition.
+ */
+function failureOf(transition: CompiledTransition): FailureParams | null {
+  let failure = failures.get(transition);
+  if (failure === undefined) {
+    failure = null;
+    for (const action of transition.actions) {
+      const found = failureParams(action.params);
+      if (found.error !== undefined || found.closeCode !== undefined) {
+        failure = found;
+        break;
+      }
+    }
+    failures.set(transition, failure);
+  }
+  return failure;
+}
+
 /** The code of the Close frame an action writes. */
 function closeCodeSent(action: CompiledAction, event: ProtocolEvent): number {
   // §5.5.1: the echo carries the code received, if the Close had one.
@@ -127,6 +151,9 @@ export class ConnectionRecord {
   closeCode: number | undefined;
   closeReason: string | undefined;
   refusedStatus: number | undefined;
+  /** The close code the server failed the connection with (§7.1.7), and the error code, when known. */
+  failureCloseCode: number | undefined;
+  failureError: string | undefined;
   transitions = 0;
   messagesIn = 0;
   framesIn = 0;
@@ -159,6 +186,7 @@ export class ConnectionRecord {
   recordTransition(transition: CompiledTransition, event: ProtocolEvent, time: number): void {
     this.states[MachineSlot[transition.machineId as MachineId]] = transition.target;
     this.transitions++;
+    if (this.failureError === undefined) this.recordFailure(transition, event);
     const slot = this.nextSlot(Kind.Transition, time);
     slot.transition = transition;
     copyEventFields(slot, event);
@@ -186,6 +214,20 @@ export class ConnectionRecord {
       }
     }
     if (transition.machineId === 'connection' && transition.target === 'closed') this.closedAt = time;
+  }
+
+  /**
+   * The first failure wins its close code; a later transition on the same failure may still name
+   * the error code. An event that carries a `closeCode` to fail with counts as well as params.
+   */
+  private recordFailure(transition: CompiledTransition, event: ProtocolEvent): void {
+    const failure = failureOf(transition);
+    const fromEvent = (event as { closeCode?: unknown }).closeCode;
+    const closeCode = failure?.closeCode ?? (typeof fromEvent === 'number' ? fromEvent : undefined);
+    this.failureCloseCode ??= closeCode;
+    if (failure?.error !== undefined && (closeCode === undefined || closeCode === this.failureCloseCode)) {
+      this.failureError = failure.error;
+    }
   }
 
   /** A frame header the core read or wrote. */
@@ -232,6 +274,14 @@ export class ConnectionRecord {
       closeCode: this.closeCode,
       closeReason: this.closeReason,
       refusedStatus: this.refusedStatus,
+      failure:
+        this.failureCloseCode === undefined && this.failureError === undefined
+          ? undefined
+          : {
+              closeCode: this.failureCloseCode,
+              error: this.failureError,
+              cause: this.failureError === undefined ? undefined : failureCause(this.failureError),
+            },
     };
   }
 

@@ -71,13 +71,26 @@ export function inspectorPageScript(config: PageConfig): void {
 
   // ------------------------------------------------------------ the connection list
 
-  /** `open`, `closing`, `1000`, `refused 426`: what a connection is, in one word. */
-  function badgeOf(summary: ConnectionSummary): { text: string; tone: string } {
-    if (summary.refusedStatus !== undefined) return { text: `refused ${summary.refusedStatus}`, tone: 'muted' };
-    if (summary.closedAt === undefined) return { text: summary.states[0], tone: summary.states[0] === 'open' ? 'good' : 'warn' };
+  /**
+   * `open`, `closing`, `1000`, `refused 426`, `1007 invalid UTF-8`: what a connection is, in a few
+   * words. A connection the server failed shows the code and cause it sent, not the application's 1006.
+   */
+  function badgeOf(summary: ConnectionSummary): { text: string; tone: string; title: string } {
+    if (summary.refusedStatus !== undefined) {
+      return { text: `refused ${summary.refusedStatus}`, tone: 'muted', title: `opening handshake refused with HTTP ${summary.refusedStatus}` };
+    }
+    const failure = summary.failure;
+    if (failure !== undefined) {
+      const text = [failure.closeCode, failure.cause].filter((part) => part !== undefined).join(' ');
+      const told = summary.closeCode === undefined ? '' : `; the application was told ${summary.closeCode}`;
+      return { text, tone: 'bad', title: `failed by the server: Close ${failure.closeCode ?? '(none)'}${failure.error ? ` ${failure.error}` : ''}${told}` };
+    }
+    if (summary.closedAt === undefined) {
+      return { text: summary.states[0], tone: summary.states[0] === 'open' ? 'good' : 'warn', title: `connection ${summary.states[0]}` };
+    }
     const code = summary.closeCode;
-    if (code === undefined) return { text: 'closed', tone: 'muted' };
-    return { text: String(code), tone: code === 1000 || code === 1001 ? 'good' : 'bad' };
+    if (code === undefined) return { text: 'closed', tone: 'muted', title: 'closed' };
+    return { text: String(code), tone: code === 1000 || code === 1001 ? 'good' : 'bad', title: `closed with ${code}` };
   }
 
   function listItem(summary: ConnectionSummary): HTMLElement {
@@ -86,7 +99,9 @@ export function inspectorPageScript(config: PageConfig): void {
     const top = element('div', 'item-top');
     top.append(element('span', 'item-id', `#${summary.id}`), element('span', 'item-path', summary.path));
     const badge = badgeOf(summary);
-    top.append(element('span', `badge ${badge.tone}`, badge.text));
+    const badgeElement = element('span', `badge ${badge.tone}`, badge.text);
+    badgeElement.title = badge.title;
+    top.append(badgeElement);
     const messages = summary.messagesIn === 1 ? '1 message' : `${summary.messagesIn} messages`;
     const meta = element('div', 'item-meta', `${summary.remoteAddress} · ${clock(summary.openedAt)} · ${messages}`);
     item.append(top, meta);
@@ -139,6 +154,7 @@ export function inspectorPageScript(config: PageConfig): void {
     const badgeElement = find('summary-badge');
     badgeElement.className = `badge ${badge.tone}`;
     badgeElement.textContent = badge.text;
+    badgeElement.title = badge.title;
     const closed = summary.closedAt === undefined ? '' : ` · closed ${clock(summary.closedAt)}`;
     find('summary-meta').textContent = `from ${summary.remoteAddress} · opened ${clock(summary.openedAt)}${closed}`;
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
