@@ -279,16 +279,22 @@ export function toDot(graph: MachineGraph, header: readonly string[] = [], layou
   out.push('', initialEdge);
   // An edge back to a state fewer steps from the start does not push its target to the right: a
   // message's final frame sits beside its first fragment, one step from `awaitingMessage`,
-  // instead of after every other state of the message. Edges into a final state always do.
+  // instead of after every other state of the message. Edges into a state no transition leaves (a
+  // final state, or one that only refuses what it is asked) always do: it is an end, drawn last.
   const steps = stepsFromInitial(graph);
+  const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+  const ends = new Set(
+    graph.states
+      .filter((state) => !graph.edges.some((edge) => !edge.targetless && related(edge.source, state.path)))
+      .map((state) => state.path),
+  );
   for (const edges of edgesBetweenStates(graph)) {
     const first = edges[0]!;
     const from = endpoint(graph, first.source);
     const to = endpoint(graph, first.target);
     const classes = ['transition', ...edges.map(transitionElementId)].join(' ');
     const attributes = [`id=${quote(transitionElementId(first))}`, `class=${quote(classes)}`, `label=${edgeLabel(edges)}`];
-    const intoFinal = graph.states.find((state) => state.path === first.target)?.kind === 'final';
-    const backward = !intoFinal && (steps.get(first.target) ?? 0) < (steps.get(first.source) ?? 0);
+    const backward = !ends.has(first.target) && (steps.get(first.target) ?? 0) < (steps.get(first.source) ?? 0);
     // A backward edge is written target -> source and drawn with its arrow at the start (dir=back),
     // so that dot lays it out, label included, like the forward edges between the same columns.
     const [tail, head] = backward ? [to, from] : [from, to];
