@@ -194,7 +194,7 @@ export async function inspectorPageHtml(settings: InspectorPageSettings): Promis
             <button class="expand" type="button" title="Show this diagram alone, or all three">expand</button>
           </span></figcaption>
         <p class="explanation"></p>
-        <div class="svg" tabindex="0" aria-label="the ${machine.id} diagram: + and - zoom, 0 fits, 1 is actual size; Ctrl+wheel zooms at the pointer">${inlineSvg(svgs[slot]!)}</div>
+        <div class="svg" tabindex="0" role="group" aria-label="the ${machine.id} diagram: + and - zoom, 0 fits, 1 is actual size; Ctrl+wheel zooms at the pointer">${inlineSvg(svgs[slot]!)}</div>
       </figure>`,
     )
     .join('');
