@@ -142,8 +142,10 @@ describe('inspector', () => {
         closeCode: 1006,
         failure: { closeCode: 1002, error: 'WS_ERR_EXPECTED_CONTINUATION', cause: 'expected continuation' },
       });
-      expect(byPath['/not-utf8']?.closeCode).to.equal(1006);
-      expect(byPath['/not-utf8']?.failure?.closeCode).to.equal(1007);
+      expect(byPath['/not-utf8']).to.deep.include({
+        closeCode: 1006,
+        failure: { closeCode: 1007, error: 'WS_ERR_INVALID_UTF8', cause: 'invalid UTF-8' },
+      });
       expect(byPath['/clean']?.closeCode).to.equal(1000);
       expect(byPath['/clean']?.failure, 'a clean close is no failure').to.equal(undefined);
     });
@@ -338,7 +340,7 @@ describe('inspector', () => {
       expect(calls.slice(0, 5)).to.deep.equal([
         'actor ws1.connection "connecting"',
         'actor ws1.message "awaitingMessage"',
-        'actor ws1.closingHandshake "open"',
+        'actor ws1.closingHandshake "connecting"',
         'event ws1.connection {"method":"GET","httpVersion":"1.1","perMessageDeflateAgreed":false,"type":"HANDSHAKE_REQUEST"}',
         'snapshot ws1.connection "open" active',
       ]);

@@ -80,8 +80,9 @@ export function toReadme(sections: readonly ReadmeSection[]): string {
       'the machine lists them, and the first that holds wins; `[else]` is the branch taken when none of the ' +
       'earlier ones does; `!` negates a guard.',
     '- An action whose params name an error code and a close code is written as the failure it is: ' +
-      '`fail 1002 expected continuation` for `{ code: \'WS_ERR_EXPECTED_CONTINUATION\', closeCode: 1002 }`; one ' +
-      'whose params are only a close code as `sendCloseFrame 1002`. Other params are written out: ' +
+      "`fail 1007 invalid UTF-8` for `failConnection(error: 'WS_ERR_INVALID_UTF8', closeCode: 1007)`, which names " +
+      "the failure's API error code and close code, from the one table in `src/protocol-error.ts` (the event names " +
+      'its cause); one whose params are only a close code as `sendCloseFrame 1002`. Other params are written out: ' +
       '`rejectHandshake(status: 426)`. The Mermaid text below spells every action with its params.',
     '- A line inside a box, under the state\'s name, is a targetless transition: the machine stays where it is ' +
       'and only runs the actions.',
