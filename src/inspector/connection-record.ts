@@ -12,6 +12,10 @@
  *
  * Frames come from the core's frame hook, which reports headers only; a Close frame's row also
  * gets its status code, from the transition that read it or wrote it.
+ *
+ * A connection the server fails keeps the close code and error code of its first failing
+ * transition, read from the action params that name them (`failConnection(error, closeCode)`), so
+ * that the page lists it as `1007 invalid UTF-8` rather than as the 1006 the application is told.
  */
 import type { MachineAction, ProtocolTransition } from '../protocol-machines.js';
 import { compiledMachines, MachineSlot, type MachineId } from '../protocol-machines.js';
