@@ -167,18 +167,25 @@ describe('diagrams', () => {
           { edge: 'b', text: 'SECOND', box: box(40, 5, 90, 15) },
           { edge: 'c', text: 'ON_STATE', box: box(200, 0, 250, 10) },
           { edge: 'd', text: 'ACROSS', box: box(290, 50, 330, 60) },
+          { edge: 'f', text: 'OWN', box: box(500, 0, 560, 8) },
+          { edge: 'f', text: '/ action', box: box(500, 12, 560, 20) },
         ],
         states: [
           { id: 'state-s', kind: 'node', box: box(240, 0, 300, 30) },
           { id: 'state-frame', kind: 'frame', box: box(300, 40, 400, 100) },
         ],
-        lines: [{ edge: 'e', points: [{ x: 20, y: 5 }] }],
+        lines: [
+          { edge: 'e', points: [{ x: 20, y: 5 }] },
+          // Between the two lines of its own label.
+          { edge: 'f', points: [{ x: 520, y: 10 }] },
+        ],
       });
       expect(found).to.deep.equal([
         'label "FIRST" of a overlaps label "SECOND" of b',
         'label "ON_STATE" of c crosses state state-s',
         'label "ACROSS" of d crosses the frame of state-frame',
         'the line of e runs through the label of a',
+        'the line of f runs through the label of f (its own)',
       ]);
     });
 
@@ -192,7 +199,8 @@ describe('diagrams', () => {
             { edge: 'c', text: 'INSIDE', box: box(310, 50, 330, 60) },
           ],
           states: [{ id: 'state-frame', kind: 'frame', box: box(300, 40, 400, 100) }],
-          lines: [{ edge: 'a', points: [{ x: 20, y: 21 }, { x: 48.5, y: 5 }] }],
+          // Grazing its own label's block, and cutting the empty corner beside its short last line.
+          lines: [{ edge: 'a', points: [{ x: 20, y: 21 }, { x: 48.5, y: 5 }, { x: 45, y: 15 }] }],
         }),
       ).to.deep.equal([]);
     });

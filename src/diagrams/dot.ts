@@ -30,6 +30,8 @@ const STATE_FONT_SIZE = 12;
 const LABEL_FONT_SIZE = 9;
 /** Action lists wrap after this many characters. */
 const ACTIONS_WIDTH = 40;
+/** Triggers and their actions share one line up to this many characters. */
+const LINE_WIDTH = 52;
 
 function escape(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
@@ -118,12 +120,24 @@ function edgeLabel(edges: readonly GraphEdge[]): string {
     if (group) group.edges.push(edge);
     else groups.push({ actions: edge.drawnActions, edges: [edge] });
   }
-  const rows = groups.flatMap((group, i) => [
-    ...(i > 0 ? [GAP_ROW] : []),
-    ...group.edges.map(triggerRow),
-    ...(group.actions.length ? actionLines(group.actions).map((line) => row(undefined, line)) : []),
-  ]);
+  const rows = groups.flatMap((group, i) => [...(i > 0 ? [GAP_ROW] : []), ...groupRows(group.edges, group.actions)]);
   return table(rows, LABEL_FONT_SIZE);
+}
+
+/**
+ * The rows of triggers that run the same actions: on one line when it is short
+ * (`INVALID_UTF8, INFLATED_TEXT_NOT_UTF8 / fail 1007 invalid UTF-8`), else a trigger a line and the
+ * actions after them.
+ */
+function groupRows(edges: readonly GraphEdge[], actions: readonly string[]): string[] {
+  const triggers = edges.map((edge) => ({ event: edge.eventType, guard: edge.guard === undefined ? '' : ` [${edge.guard}]` }));
+  const actionText = actions.length ? ` / ${actions.join(', ')}` : '';
+  const oneLine = triggers.map(({ event, guard }) => `${event}${guard}`).join(', ') + actionText;
+  if (oneLine.length <= LINE_WIDTH) {
+    const cells = triggers.map(({ event, guard }, i) => `<B>${html(event)}</B>${html(guard)}${i < triggers.length - 1 ? ', ' : ''}`);
+    return [`<TR><TD ALIGN="LEFT" BALIGN="LEFT">${cells.join('')}${html(actionText)}</TD></TR>`];
+  }
+  return [...edges.map(triggerRow), ...(actions.length ? actionLines(actions).map((line) => row(undefined, line)) : [])];
 }
 
 /**

@@ -11,6 +11,10 @@ import type { Box, DiagramGeometry, EdgeLine, LabelLine, StateShape } from './la
 const PX_PER_PT = 4 / 3;
 const ASCENT = 0.905;
 const DESCENT = 0.212;
+/** The share of a text's width added on each side (see `texts`). */
+const WIDTH_MARGIN = 0.04;
+/** Room kept around every text besides, in points: lines that pass closer count as running through. */
+const SAFETY_PT = 1.5;
 /** Points sampled per Bézier segment of an edge. */
 const SAMPLES_PER_SEGMENT = 24;
 
@@ -61,11 +65,15 @@ function texts(operations: readonly DrawOperation[] | undefined): { text: string
     const { pt, align, width, text } = operation as Extract<DrawOperation, { op: 'T' }>;
     if (text.trim() === '') continue;
     const left = align === 'l' ? pt[0] : align === 'c' ? pt[0] - width / 2 : pt[0] - width;
+    // A browser's glyphs come out up to a few per cent wider than Graphviz's metrics (bold most),
+    // and its edges a little elsewhere: the box is widened by WIDTH_MARGIN and SAFETY_PT on each
+    // side so that a layout readable here is readable there.
+    const margin = width * WIDTH_MARGIN + SAFETY_PT;
     found.push({
       text: text.trim(),
       box: boxAround([
-        [left, pt[1] + ASCENT * size],
-        [left + width, pt[1] - DESCENT * size],
+        [left - margin, pt[1] + ASCENT * size + SAFETY_PT],
+        [left + width + margin, pt[1] - DESCENT * size - SAFETY_PT],
       ]),
     });
   }

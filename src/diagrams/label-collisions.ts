@@ -3,7 +3,8 @@
  * - no two edge labels overlap (a line of one edge's label over a line of another's);
  * - no edge label crosses a state: it may not overlap a state's box, nor straddle the frame of a
  *   compound state (a label wholly inside or wholly outside the frame is fine);
- * - no edge's line runs through a label, its own included: through the box around all its lines.
+ * - no edge's line runs through a label, its own included: through the box around all its lines
+ *   (3 px deep for another edge's label, 6 px for its own, which Graphviz sets right beside it).
  *
  * Plain arithmetic on boxes and points, measured twice: by svg.ts on Graphviz's own layout (to pick
  * layout settings under which the drawing is readable) and by test/browser/diagrams.browser.ts on
@@ -52,6 +53,12 @@ const TOLERANCE = 0.5;
  * between two lines of a label is at least half a line (about 6 px) inside.
  */
 const LINE_CLEARANCE = 3;
+/**
+ * The same for an edge and its own label, which Graphviz sets right beside the edge: a line that
+ * cuts the empty corner of its own label's box (beside a short last line) reads fine; one that
+ * runs between the label's lines is more than half a line (6 px) inside.
+ */
+const OWN_LINE_CLEARANCE = 6;
 
 function overlaps(a: Box, b: Box): boolean {
   return (
@@ -69,12 +76,12 @@ function contains(outer: Box, inner: Box): boolean {
   );
 }
 
-function deepInside(box: Box, point: { x: number; y: number }): boolean {
+function deepInside(box: Box, point: { x: number; y: number }, clearance: number): boolean {
   return (
-    point.x > box.left + LINE_CLEARANCE &&
-    point.x < box.right - LINE_CLEARANCE &&
-    point.y > box.top + LINE_CLEARANCE &&
-    point.y < box.bottom - LINE_CLEARANCE
+    point.x > box.left + clearance &&
+    point.x < box.right - clearance &&
+    point.y > box.top + clearance &&
+    point.y < box.bottom - clearance
   );
 }
 
@@ -119,7 +126,8 @@ export function findCollisions(geometry: DiagramGeometry): string[] {
   // A line may pass beside a label, not through it, nor between the lines of one label.
   for (const [edge, box] of labelBlocks(labels)) {
     for (const line of lines) {
-      if (line.points.some((point) => deepInside(box, point))) {
+      const clearance = line.edge === edge ? OWN_LINE_CLEARANCE : LINE_CLEARANCE;
+      if (line.points.some((point) => deepInside(box, point, clearance))) {
         found.push(`the line of ${line.edge} runs through the label of ${edge}${line.edge === edge ? ' (its own)' : ''}`);
       }
     }
