@@ -6,11 +6,13 @@
  * and fails when two edge labels overlap or a label crosses a state):
  * - a targetless transition is a line inside its state's box, under the name (UML's internal
  *   transitions), not a self-loop whose label sits on the loop;
- * - the transitions from one state to another share one edge, whose label lists them: each
- *   trigger `EVENT [guard]` on a line, in bold, followed by the actions they run; triggers that
- *   run the same actions share the action lines. A state with ten ways to fail has one edge to
- *   `failed`, not ten;
- * - actions read as drawings show them (`drawnAction`): `fail 1007 invalid UTF-8`.
+ * - the transitions from one state to another share one edge, whose label lists them: the
+ *   triggers `EVENT [guard]`, event in bold, followed by the actions they run; triggers that run
+ *   the same actions share them, on one line when short (`groupRows`). A state with ten ways to
+ *   fail has one edge to `failed`, not ten;
+ * - actions read as drawings show them (`drawnAction`): `fail 1007 invalid UTF-8`;
+ * - an edge back towards the start is drawn reversed, so it does not push its target rightwards;
+ * - svg.ts keeps the first of DOT_LAYOUTS under which Graphviz's geometry has no collision.
  *
  * Every state and cluster gets `id="state-<path>"`; an edge gets the id of its first transition,
  * `id="transition-<source>-<EVENT>-<branch>"`, and a class per transition it stands for, named

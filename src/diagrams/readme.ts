@@ -74,9 +74,9 @@ export function toReadme(sections: readonly ReadmeSection[]): string {
     '- A rounded box is a state. A frame around boxes is a compound state: `text.finalFrame` is the box ' +
       '`finalFrame` in the frame `text`.',
     '- The black dot points at the state the machine starts in. A double border marks a final state.',
-    '- An edge stands for every transition from one state to another. Its label lists them: a trigger ' +
-      '`EVENT [guard]` a line (the event in bold), then `/ action, action`, the actions they run in order; ' +
-      'triggers that run the same actions share one action line. The guards of one event are tried in the order ' +
+    '- An edge stands for every transition from one state to another. Its label lists them: the triggers ' +
+      '`EVENT [guard]` (the event in bold), then `/ action, action`, the actions they run in order; triggers ' +
+      'that run the same actions share them, on one line when it is short, else a trigger a line. The guards of one event are tried in the order ' +
       'the machine lists them, and the first that holds wins; `[else]` is the branch taken when none of the ' +
       'earlier ones does; `!` negates a guard.',
     '- An action whose params name an error code and a close code is written as the failure it is: ' +
