@@ -6,12 +6,16 @@ import { drawnMachines, FILES_MADE_ELSEWHERE, generateDiagramFiles } from '../sr
 import { toDot } from '../src/diagrams/dot.js';
 import {
   atomicTarget,
+  drawnAction,
   formatAction,
   machineGraph,
   type GraphEdge,
   type MachineGraph,
 } from '../src/diagrams/machine-graph.js';
 import { toMermaid } from '../src/diagrams/mermaid.js';
+import { failureCause, failureParams } from '../src/diagrams/failure-cause.js';
+import { layoutGeometry, type GraphvizLayout } from '../src/diagrams/graphviz-geometry.js';
+import { findCollisions } from '../src/diagrams/label-collisions.js';
 import { stateExplanation } from '../src/diagrams/readme.js';
 import { machineExplanations } from '../src/diagrams/state-explanations.js';
 import { machineSvg } from '../src/diagrams/svg.js';
@@ -125,6 +129,94 @@ describe('diagrams', () => {
     });
   }
 
+  describe('failures in words', () => {
+    it('reads an error code and a close code from any params, whatever the action is called', () => {
+      expect(failureParams({ error: 'WS_ERR_INVALID_UTF8', closeCode: 1007 })).to.deep.equal({ error: 'WS_ERR_INVALID_UTF8', closeCode: 1007 });
+      expect(failureParams({ code: 'WS_ERR_EXPECTED_CONTINUATION', sendCloseCode: 1002 })).to.deep.equal({
+        error: 'WS_ERR_EXPECTED_CONTINUATION',
+        closeCode: 1002,
+      });
+      expect(failureParams({ status: 426 })).to.deep.equal({ error: undefined, closeCode: undefined });
+      expect(failureParams(undefined)).to.deep.equal({ error: undefined, closeCode: undefined });
+    });
+
+    it('names the cause in the words of the error code, with the RFC\'s acronyms', () => {
+      expect(failureCause('WS_ERR_INVALID_UTF8')).to.equal('invalid UTF-8');
+      expect(failureCause('WS_ERR_UNEXPECTED_RSV_1')).to.equal('unexpected RSV1');
+      expect(failureCause('WS_ERR_UNEXPECTED_RSV_2_3')).to.equal('unexpected RSV2/3');
+      expect(failureCause('WS_ERR_MESSAGE_TOO_BIG')).to.equal('message too big');
+    });
+
+    it('draws a failing action as `fail <close code> <cause>`, a close code alone after the action', () => {
+      expect(drawnAction({ type: 'failConnection', params: { error: 'WS_ERR_INVALID_UTF8', closeCode: 1007 } })).to.equal(
+        'fail 1007 invalid UTF-8',
+      );
+      expect(drawnAction({ type: 'sendCloseFrame', params: { closeCode: 1002 } })).to.equal('sendCloseFrame 1002');
+      expect(drawnAction({ type: 'rejectHandshake', params: { status: 426 } })).to.equal('rejectHandshake(status: 426)');
+      expect(drawnAction('closeTcp')).to.equal('closeTcp');
+    });
+  });
+
+  describe('the readability check', () => {
+    const box = (left: number, top: number, right: number, bottom: number) => ({ left, top, right, bottom });
+
+    it('finds two labels on each other, a label on a state, across a frame, and a line through a label', () => {
+      const found = findCollisions({
+        labels: [
+          { edge: 'a', text: 'FIRST', box: box(0, 0, 50, 10) },
+          { edge: 'b', text: 'SECOND', box: box(40, 5, 90, 15) },
+          { edge: 'c', text: 'ON_STATE', box: box(200, 0, 250, 10) },
+          { edge: 'd', text: 'ACROSS', box: box(290, 50, 330, 60) },
+          { edge: 'f', text: 'OWN', box: box(500, 0, 560, 8) },
+          { edge: 'f', text: '/ action', box: box(500, 12, 560, 20) },
+        ],
+        states: [
+          { id: 'state-s', kind: 'node', box: box(240, 0, 300, 30) },
+          { id: 'state-frame', kind: 'frame', box: box(300, 40, 400, 100) },
+        ],
+        lines: [
+          { edge: 'e', points: [{ x: 20, y: 5 }] },
+          // Between the two lines of its own label.
+          { edge: 'f', points: [{ x: 520, y: 10 }] },
+        ],
+      });
+      expect(found).to.deep.equal([
+        'label "FIRST" of a overlaps label "SECOND" of b',
+        'label "ON_STATE" of c crosses state state-s',
+        'label "ACROSS" of d crosses the frame of state-frame',
+        'the line of e runs through the label of a',
+        'the line of f runs through the label of f (its own)',
+      ]);
+    });
+
+    it('lets labels touch, sit inside a frame, and lines graze them', () => {
+      expect(
+        findCollisions({
+          labels: [
+            { edge: 'a', text: 'FIRST', box: box(0, 0, 50, 10) },
+            { edge: 'a', text: '/ action', box: box(0, 10, 40, 20) },
+            { edge: 'b', text: 'SECOND', box: box(50, 0, 90, 10) },
+            { edge: 'c', text: 'INSIDE', box: box(310, 50, 330, 60) },
+          ],
+          states: [{ id: 'state-frame', kind: 'frame', box: box(300, 40, 400, 100) }],
+          // Grazing its own label's block, and cutting the empty corner beside its short last line.
+          lines: [{ edge: 'a', points: [{ x: 20, y: 21 }, { x: 48.5, y: 5 }, { x: 45, y: 15 }] }],
+        }),
+      ).to.deep.equal([]);
+    });
+
+    it('finds nothing in the layouts Graphviz gives the committed diagrams', async () => {
+      for (const { name } of drawnMachines) {
+        const dot = files.get(`${name}.dot`)!;
+        const { Graphviz } = await import('@hpcc-js/wasm-graphviz');
+        const layout = JSON.parse((await Graphviz.load()).layout(dot, 'json', 'dot')) as GraphvizLayout;
+        const geometry = layoutGeometry(layout);
+        expect(geometry.labels.length, `${name}: label lines`).to.be.greaterThan(5);
+        expect(findCollisions(geometry), name).to.deep.equal([]);
+      }
+    });
+  });
+
   describe('labels and marks', () => {
     const closing = machineGraph(closingHandshakeMachine);
     const message = machineGraph(messageMachine);
@@ -159,13 +251,35 @@ describe('diagrams', () => {
       expect(connection.edges.find((e) => e.eventType === 'TCP_CLOSED')?.guard).to.equal(undefined);
     });
 
-    it('draws a targetless transition as a self-loop', () => {
+    it('writes a targetless transition inside its state\'s box, not as a self-loop', () => {
       const edge = message.edges.find((e) => e.source === 'awaitingMessage' && e.eventType === 'CONTROL_FRAME');
       expect(edge).to.include({ target: 'awaitingMessage', targetless: true });
-      expect(toDot(message)).to.include(
-        '"awaitingMessage" -> "awaitingMessage" [id="transition-awaitingMessage-CONTROL_FRAME-0"',
-      );
+      const dot = toDot(message);
+      expect(dot).to.match(/"awaitingMessage" \[id="state-awaitingMessage", class="state", label=<<TABLE[^\n]*<B>CONTROL_FRAME<\/B>/);
+      expect(dot).not.to.include('"awaitingMessage" -> "awaitingMessage"');
       expect(toMermaid(message)).to.include('awaitingMessage --> awaitingMessage : CONTROL_FRAME\n');
+    });
+
+    it('draws one edge per source and target, listing its transitions, with the failure in words', () => {
+      const dot = toDot(message);
+      const edges = dot.split('\n').filter((line) => line.startsWith('  "text.awaitingContinuation" -> "failed"'));
+      expect(edges).to.have.length(1);
+      for (const id of [
+        'transition-text.awaitingContinuation-BINARY_FRAME-0',
+        'transition-text.awaitingContinuation-TEXT_FRAME-0',
+        'transition-text.awaitingContinuation-CONTINUATION_FRAME-0',
+      ]) {
+        expect(edges[0]).to.include(id);
+      }
+      expect(edges[0]).to.include('/ fail 1002 expected continuation');
+      expect(edges[0]).to.include('/ fail 1002 unexpected RSV1');
+      expect(edges[0]).not.to.include('WS_ERR_');
+    });
+
+    it('draws an edge back towards the start with its arrow reversed, so it does not push its target on', () => {
+      // text.finalFrame is one step from awaitingMessage: its FRAME_END edge back is written awaitingMessage -> text.finalFrame.
+      expect(toDot(message)).to.match(/"awaitingMessage" -> "text\.finalFrame" \[id="transition-text\.finalFrame-FRAME_END-0"[^\n]*dir=back/);
+      expect(toDot(message)).to.match(/"awaitingMessage" -> "text\.finalFrame" \[id="transition-awaitingMessage-TEXT_FRAME-2"(?![^\n]*dir=back)/);
     });
 
     it('marks the initial state and the final states', () => {

@@ -122,6 +122,34 @@ describe('inspector', () => {
       });
     });
 
+    it('remembers the close code and cause the server failed a connection with, not the application\'s 1006', async () => {
+      const feed = newFeed();
+      const page = openPage(feed);
+      // RFC 6455 §5.4: a new text message while a fragmented one is unfinished fails with 1002.
+      const interleaved = inspectedConnection(feed, '/interleaved').protocol;
+      interleaved.receiveData(clientFrame(0x1, 'Hel', { fin: false }));
+      interleaved.receiveData(clientFrame(0x1, 'lo'));
+      interleaved.receiveTcpClosed();
+      // §8.1: a text message that is not UTF-8 fails with 1007.
+      const notUtf8 = inspectedConnection(feed, '/not-utf8').protocol;
+      notUtf8.receiveData(clientFrame(0x1, Buffer.from([0xce, 0xba, 0xff])));
+      notUtf8.receiveTcpClosed();
+      closeWith(inspectedConnection(feed, '/clean').protocol, 1000);
+      await waitFor(() => page.updates.some((update) => update.list?.closed.length === 3));
+      const closed = page.updates.filter((update) => update.list?.closed.length === 3).at(-1)!.list!.closed;
+      const byPath = Object.fromEntries(closed.map((summary) => [summary.path, summary]));
+      expect(byPath['/interleaved']).to.deep.include({
+        closeCode: 1006,
+        failure: { closeCode: 1002, error: 'WS_ERR_EXPECTED_CONTINUATION', cause: 'expected continuation' },
+      });
+      expect(byPath['/not-utf8']).to.deep.include({
+        closeCode: 1006,
+        failure: { closeCode: 1007, error: 'WS_ERR_INVALID_UTF8', cause: 'invalid UTF-8' },
+      });
+      expect(byPath['/clean']?.closeCode).to.equal(1000);
+      expect(byPath['/clean']?.failure, 'a clean close is no failure').to.equal(undefined);
+    });
+
     it('keeps only the last N events and says how many were not kept', () => {
       const record = new ConnectionRecord(1, '/', '', 0, 4);
       const [transition] = handshakeTransitions();

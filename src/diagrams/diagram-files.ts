@@ -6,12 +6,11 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { closingHandshakeMachine, connectionMachine, messageMachine } from '../../machines/index.js';
-import { toDot } from './dot.js';
 import { machineGraph } from './machine-graph.js';
 import { toMermaid } from './mermaid.js';
 import { toReadme, type ReadmeSection } from './readme.js';
 import { machineExplanations } from './state-explanations.js';
-import { dotToSvg } from './svg.js';
+import { dotToSvg, readableDot } from './svg.js';
 
 export interface DrawnMachine {
   /** The file stem in diagrams/, after the machine's file. */
@@ -37,7 +36,7 @@ export async function generateDiagramFiles(
   for (const { name, source, machine } of machines) {
     const graph = machineGraph(machine);
     const header = [`Generated from ${source} by \`npm run diagrams\`; do not edit.`];
-    const dot = toDot(graph, header);
+    const dot = await readableDot(graph, header);
     const mermaid = toMermaid(graph, header);
     files.set(`${name}.dot`, dot);
     files.set(`${name}.svg`, await dotToSvg(dot));

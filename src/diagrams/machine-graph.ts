@@ -18,6 +18,7 @@
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { guardOperands, stateNodesOf } from '../compiled-machine.js';
+import { failureLabel, failureParams } from './failure-cause.js';
 
 /** One state of the machine, addressed by its dotted path (`text.finalFrame`). */
 export interface GraphState {
@@ -50,6 +51,8 @@ export interface GraphEdge {
   readonly guard: string | undefined;
   /** Action labels in the order they run: `sendCloseFrame(closeCode: 1002)`, `closeTcp`. */
   readonly actions: readonly string[];
+  /** The same actions as a drawing shows them (`drawnAction`): `fail 1002 expected continuation`. */
+  readonly drawnActions: readonly string[];
 }
 
 export interface MachineGraph {
@@ -106,6 +109,22 @@ export function formatAction(action: unknown): string {
     return `${type}${formatParams(params)}`;
   }
   throw new Error(`cannot name action ${String(action)}`);
+}
+
+/**
+ * An action as a drawing shows it: params that name an error code read as the failure they cause
+ * (`fail 1007 invalid UTF-8`, see failure-cause.ts); params that are only a close code follow the
+ * name (`sendCloseFrame 1002`); anything else as `formatAction` writes it.
+ */
+export function drawnAction(action: unknown): string {
+  const params = typeof action === 'object' && action !== null ? (action as { params?: unknown }).params : undefined;
+  const failure = failureParams(params);
+  const failing = failureLabel(failure);
+  if (failing !== undefined) return failing;
+  if (failure.closeCode !== undefined && Object.keys(params as object).length === 1) {
+    return `${(action as { type: string }).type} ${failure.closeCode}`;
+  }
+  return formatAction(action);
 }
 
 /** A guard as written: `isFinalFrame`, `!isValidCloseCode`, `a && !b`. */
@@ -188,6 +207,7 @@ function edgesOf(node: AnyStateNode): GraphEdge[] {
         guard:
           definition.guard !== undefined ? formatGuard(definition.guard) : guarded && branch > 0 ? 'else' : undefined,
         actions: definition.actions.map(formatAction),
+        drawnActions: definition.actions.map(drawnAction),
       });
     });
   }

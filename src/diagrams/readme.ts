@@ -74,15 +74,21 @@ export function toReadme(sections: readonly ReadmeSection[]): string {
     '- A rounded box is a state. A frame around boxes is a compound state: `text.finalFrame` is the box ' +
       '`finalFrame` in the frame `text`.',
     '- The black dot points at the state the machine starts in. A double border marks a final state.',
-    '- An edge reads `EVENT [guard] / action, action`. The guards of one event are tried in the order the ' +
-      'machine lists them, and the first that holds wins; `[else]` is the branch taken when none of the earlier ' +
-      'ones does; `!` negates a guard. Actions run in the order listed, with their static params: ' +
-      "`failConnection(error: 'WS_ERR_INVALID_UTF8', closeCode: 1007)` names the failure's cause (the event) and " +
-      'its API error code and close code, from the one table in `src/protocol-error.ts`.',
-    '- An edge that loops back to its own box is a targetless transition: the machine stays where it is and ' +
-      'only runs the actions.',
-    '- In the SVGs every state is an element with `id="state-<path>"` (`state-text.finalFrame`) and every ' +
-      'transition one with `id="transition-<source>-<EVENT>-<branch>"`, for the inspector to highlight.',
+    '- An edge stands for every transition from one state to another. Its label lists them: the triggers ' +
+      '`EVENT [guard]` (the event in bold), then `/ action, action`, the actions they run in order; triggers ' +
+      'that run the same actions share them, on one line when it is short, else a trigger a line. The guards of one event are tried in the order ' +
+      'the machine lists them, and the first that holds wins; `[else]` is the branch taken when none of the ' +
+      'earlier ones does; `!` negates a guard.',
+    '- An action whose params name an error code and a close code is written as the failure it is: ' +
+      "`fail 1007 invalid UTF-8` for `failConnection(error: 'WS_ERR_INVALID_UTF8', closeCode: 1007)`, which names " +
+      "the failure's API error code and close code, from the one table in `src/protocol-error.ts` (the event names " +
+      'its cause); one whose params are only a close code as `sendCloseFrame 1002`. Other params are written out: ' +
+      '`rejectHandshake(status: 426)`. The Mermaid text below spells every action with its params.',
+    '- A line inside a box, under the state\'s name, is a targetless transition: the machine stays where it is ' +
+      'and only runs the actions.',
+    '- In the SVGs every state is an element with `id="state-<path>"` (`state-text.finalFrame`); every edge has ' +
+      'the id of its first transition, `id="transition-<source>-<EVENT>-<branch>"`, and a class so named for each ' +
+      'transition it stands for.',
     '- RFC sections (§) are those of RFC 6455.',
     '',
     ...sections.flatMap(section),

@@ -15,10 +15,28 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { Graphviz } from '@hpcc-js/wasm-graphviz';
-import { toDot } from './dot.js';
-import { machineGraph } from './machine-graph.js';
+import { DOT_LAYOUTS, toDot } from './dot.js';
+import { layoutGeometry, type GraphvizLayout } from './graphviz-geometry.js';
+import { findCollisions } from './label-collisions.js';
+import { machineGraph, type MachineGraph } from './machine-graph.js';
 
 let graphviz: Promise<Graphviz> | undefined;
+
+/**
+ * The machine's DOT text under the first of DOT_LAYOUTS whose Graphviz layout is readable (no
+ * collisions by label-collisions.ts, measured with Graphviz's font metrics); the first layout if
+ * none is. test/browser/diagrams.browser.ts checks the same on the SVG as Chromium renders it.
+ */
+export async function readableDot(graph: MachineGraph, header: readonly string[] = []): Promise<string> {
+  graphviz ??= Graphviz.load();
+  const loaded = await graphviz;
+  for (const layout of DOT_LAYOUTS) {
+    const dot = toDot(graph, header, layout);
+    const geometry = layoutGeometry(JSON.parse(loaded.layout(dot, 'json', 'dot')) as GraphvizLayout);
+    if (findCollisions(geometry).length === 0) return dot;
+  }
+  return toDot(graph, header);
+}
 
 /** Render DOT text to SVG text, stripped of the Graphviz version (see the file comment). */
 export async function dotToSvg(dot: string): Promise<string> {
@@ -32,9 +50,10 @@ export async function dotToSvg(dot: string): Promise<string> {
 /**
  * The machine's diagram as SVG. Every state is an element with `id="state-<path>"`
  * (`state-open`, `state-text.finalFrame`; a compound state's cluster is `state-text`) and class
- * `state`; every transition is an element with `id="transition-<source>-<EVENT>-<branch>"` and
- * class `transition`. An inspector highlights the active state by looking up its id.
+ * `state`; every edge an element with the id of its first transition,
+ * `id="transition-<source>-<EVENT>-<branch>"`, and class `transition` (see dot.ts). An inspector
+ * highlights the active state by looking up its id.
  */
-export function machineSvg(machine: AnyStateMachine): Promise<string> {
-  return dotToSvg(toDot(machineGraph(machine)));
+export async function machineSvg(machine: AnyStateMachine, header: readonly string[] = []): Promise<string> {
+  return dotToSvg(await readableDot(machineGraph(machine), header));
 }

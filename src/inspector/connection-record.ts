@@ -12,9 +12,14 @@
  *
  * Frames come from the core's frame hook, which reports headers only; a Close frame's row also
  * gets its status code, from the transition that read it or wrote it.
+ *
+ * A connection the server fails keeps the close code and error code of its first failing
+ * transition, read from the action params that name them (`failConnection(error, closeCode)`), so
+ * that the page lists it as `1007 invalid UTF-8` rather than as the 1006 the application is told.
  */
 import type { MachineAction, ProtocolTransition } from '../protocol-machines.js';
 import { compiledMachines, MachineSlot, type MachineId } from '../protocol-machines.js';
+import { failureCause, failureParams, type FailureParams } from '../diagrams/failure-cause.js';
 import { formatAction } from '../diagrams/machine-graph.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { eventDetail, type EventDetail, type FrameDirection } from './inspection-hooks.js';
@@ -102,7 +107,30 @@ function labelsOf(transition: ProtocolTransition): readonly string[] {
   return labels;
 }
 
-/** The code of the Close frame an action writes (`failureCode`: the code the last `failConnection` named). */
+const failures = new WeakMap<ProtocolTransition, FailureParams | null>();
+
+/**
+ * What a transition says about failing the connection: the error code and close code in the
+ * params of its first action that names either (`failConnection(error: 'WS_ERR_INVALID_UTF8',
+ * closeCode: 1007)`); null when none does. Worked out once per compiled transition.
+ */
+function failureOf(transition: ProtocolTransition): FailureParams | null {
+  let failure = failures.get(transition);
+  if (failure === undefined) {
+    failure = null;
+    for (const action of transition.actions) {
+      const found = failureParams(action.params);
+      if (found.error !== undefined || found.closeCode !== undefined) {
+        failure = found;
+        break;
+      }
+    }
+    failures.set(transition, failure);
+  }
+  return failure;
+}
+
+/** The code of the Close frame an action writes (`failureCode`: the code the first failure named). */
 function closeCodeSent(action: MachineAction, event: ProtocolEvent, failureCode: number): number {
   // §5.5.1: the echo carries the code received, if the Close had one.
   if (action.type === 'echoCloseFrame') return event.type === 'CLOSE_FRAME' && event.payloadLength >= 2 ? event.code : UNKNOWN;
@@ -120,6 +148,9 @@ export class ConnectionRecord {
   closeCode: number | undefined;
   closeReason: string | undefined;
   refusedStatus: number | undefined;
+  /** The close code the server failed the connection with (§7.1.7), and the error code, when known. */
+  failureCloseCode: number | undefined;
+  failureError: string | undefined;
   transitions = 0;
   messagesIn = 0;
   framesIn = 0;
@@ -132,8 +163,6 @@ export class ConnectionRecord {
   private closeFrameInSeq = 0;
   /** The code of the Close frame an action is about to write: the frame hook comes after the transition. */
   private closeCodeOut = UNKNOWN;
-  /** The close code of the failure `failConnection` recorded (the Close `sendFailureCloseFrame` writes). */
-  private failureCode = UNKNOWN;
 
   constructor(
     readonly id: number,
@@ -154,6 +183,7 @@ export class ConnectionRecord {
   recordTransition(transition: ProtocolTransition, event: ProtocolEvent, time: number): void {
     this.states[MachineSlot[transition.machineId as MachineId]] = transition.target;
     this.transitions++;
+    if (this.failureError === undefined) this.recordFailure(transition);
     const slot = this.nextSlot(Kind.Transition, time);
     slot.transition = transition;
     copyEventFields(slot, event);
@@ -174,17 +204,27 @@ export class ConnectionRecord {
         case 'rejectHandshake':
           this.refusedStatus = action.params.status;
           break;
-        case 'failConnection':
-          if (this.failureCode === UNKNOWN) this.failureCode = action.params.closeCode;
-          break;
         case 'echoCloseFrame':
         case 'sendCloseFrame':
         case 'sendFailureCloseFrame':
-          this.closeCodeOut = closeCodeSent(action, event, this.failureCode);
+          this.closeCodeOut = closeCodeSent(action, event, this.failureCloseCode ?? UNKNOWN);
           break;
       }
     }
     if (transition.machineId === 'connection' && transition.target === 'closed') this.closedAt = time;
+  }
+
+  /**
+   * The first failure wins its close code (the Close `sendFailureCloseFrame` writes); a later
+   * transition on the same failure may still name the error code.
+   */
+  private recordFailure(transition: ProtocolTransition): void {
+    const failure = failureOf(transition);
+    if (failure === null) return;
+    this.failureCloseCode ??= failure.closeCode;
+    if (failure.error !== undefined && (failure.closeCode === undefined || failure.closeCode === this.failureCloseCode)) {
+      this.failureError = failure.error;
+    }
   }
 
   /** A frame header the core read or wrote. */
@@ -231,6 +271,14 @@ export class ConnectionRecord {
       closeCode: this.closeCode,
       closeReason: this.closeReason,
       refusedStatus: this.refusedStatus,
+      failure:
+        this.failureCloseCode === undefined && this.failureError === undefined
+          ? undefined
+          : {
+              closeCode: this.failureCloseCode,
+              error: this.failureError,
+              cause: this.failureError === undefined ? undefined : failureCause(this.failureError),
+            },
     };
   }
 

@@ -29,6 +29,14 @@ export interface ConnectionSummary {
   readonly closeReason: string | undefined;
   /** The HTTP status of a refused opening handshake. */
   readonly refusedStatus: number | undefined;
+  /**
+   * When the server failed the connection (§7.1.7): the close code it sent, and the error code and
+   * its words (`WS_ERR_INVALID_UTF8`, `invalid UTF-8`) when the failing transition named them. The
+   * application's `closeCode` is then 1006 (§7.1.5).
+   */
+  readonly failure:
+    | { readonly closeCode: number | undefined; readonly error: string | undefined; readonly cause: string | undefined }
+    | undefined;
 }
 
 export interface TransitionEntry {

@@ -71,22 +71,40 @@ export function inspectorPageScript(config: PageConfig): void {
 
   // ------------------------------------------------------------ the connection list
 
-  /** `open`, `closing`, `1000`, `refused 426`: what a connection is, in one word. */
-  function badgeOf(summary: ConnectionSummary): { text: string; tone: string } {
-    if (summary.refusedStatus !== undefined) return { text: `refused ${summary.refusedStatus}`, tone: 'muted' };
-    if (summary.closedAt === undefined) return { text: summary.states[0], tone: summary.states[0] === 'open' ? 'good' : 'warn' };
+  /**
+   * `open`, `closing`, `1000`, `refused 426`, `1007 invalid UTF-8`: what a connection is, in a few
+   * words. A connection the server failed shows the code and cause it sent, not the application's 1006.
+   */
+  function badgeOf(summary: ConnectionSummary): { text: string; tone: string; title: string } {
+    if (summary.refusedStatus !== undefined) {
+      return { text: `refused ${summary.refusedStatus}`, tone: 'muted', title: `opening handshake refused with HTTP ${summary.refusedStatus}` };
+    }
+    const failure = summary.failure;
+    if (failure !== undefined) {
+      const text = [failure.closeCode, failure.cause].filter((part) => part !== undefined).join(' ');
+      const told = summary.closeCode === undefined ? '' : `; the application was told ${summary.closeCode}`;
+      return { text, tone: 'bad', title: `failed by the server: Close ${failure.closeCode ?? '(none)'}${failure.error ? ` ${failure.error}` : ''}${told}` };
+    }
+    if (summary.closedAt === undefined) {
+      return { text: summary.states[0], tone: summary.states[0] === 'open' ? 'good' : 'warn', title: `connection ${summary.states[0]}` };
+    }
     const code = summary.closeCode;
-    if (code === undefined) return { text: 'closed', tone: 'muted' };
-    return { text: String(code), tone: code === 1000 || code === 1001 ? 'good' : 'bad' };
+    if (code === undefined) return { text: 'closed', tone: 'muted', title: 'closed' };
+    return { text: String(code), tone: code === 1000 || code === 1001 ? 'good' : 'bad', title: `closed with ${code}` };
   }
 
   function listItem(summary: ConnectionSummary): HTMLElement {
     const item = element('li', summary.id === selected ? 'item selected' : 'item');
     item.dataset['id'] = String(summary.id);
     const top = element('div', 'item-top');
-    top.append(element('span', 'item-id', `#${summary.id}`), element('span', 'item-path', summary.path));
+    const path = element('span', 'item-path', summary.path);
+    // A path too long for the list ends in an ellipsis; the whole of it is in the tooltip.
+    path.title = summary.path;
+    top.append(element('span', 'item-id', `#${summary.id}`), path);
     const badge = badgeOf(summary);
-    top.append(element('span', `badge ${badge.tone}`, badge.text));
+    const badgeElement = element('span', `badge ${badge.tone}`, badge.text);
+    badgeElement.title = badge.title;
+    top.append(badgeElement);
     const messages = summary.messagesIn === 1 ? '1 message' : `${summary.messagesIn} messages`;
     const meta = element('div', 'item-meta', `${summary.remoteAddress} · ${clock(summary.openedAt)} · ${messages}`);
     item.append(top, meta);
@@ -139,6 +157,7 @@ export function inspectorPageScript(config: PageConfig): void {
     const badgeElement = find('summary-badge');
     badgeElement.className = `badge ${badge.tone}`;
     badgeElement.textContent = badge.text;
+    badgeElement.title = badge.title;
     const closed = summary.closedAt === undefined ? '' : ` · closed ${clock(summary.closedAt)}`;
     find('summary-meta').textContent = `from ${summary.remoteAddress} · opened ${clock(summary.openedAt)}${closed}`;
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -256,6 +275,122 @@ export function inspectorPageScript(config: PageConfig): void {
   for (const box of document.querySelectorAll<HTMLInputElement>('[data-log-filter]')) {
     box.addEventListener('change', () => log.classList.toggle(`hide-${box.dataset['logFilter']}`, !box.checked));
   }
+  // ------------------------------------------------------------ zoom
+
+  /** Zoom steps, as a share of the diagram's natural size (1 = the SVG file at 100%). */
+  const zoomSteps = [0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4];
+
+  /** The diagram's size at 100%, in CSS pixels (Graphviz writes points: 1 pt = 4/3 px). */
+  function naturalSize(svg: SVGSVGElement): { width: number; height: number } {
+    const { width, height } = svg.viewBox.baseVal;
+    return { width: (width * 4) / 3, height: (height * 4) / 3 };
+  }
+
+  /** The scale at which the whole diagram fits its box. */
+  function fitScale(figure: HTMLElement): number {
+    const box = figure.querySelector<HTMLElement>('.svg')!;
+    const natural = naturalSize(box.querySelector('svg')!);
+    return Math.min(box.clientWidth / natural.width, box.clientHeight / natural.height);
+  }
+
+  function showZoom(figure: HTMLElement): void {
+    const zoom = figure.dataset['zoom'];
+    const scale = zoom === undefined || zoom === 'fit' ? fitScale(figure) : Number(zoom);
+    figure.querySelector('.zoom-level')!.textContent = Number.isFinite(scale) && scale > 0 ? `${Math.round(scale * 100)}%` : '';
+  }
+
+  /**
+   * Show the diagram at `scale` of its natural size ('fit': as large as fits its box), keeping the
+   * point at (`x`, `y`) in the box where it was.
+   */
+  function setZoom(figure: HTMLElement, scale: number | 'fit', x?: number, y?: number): void {
+    const box = figure.querySelector<HTMLElement>('.svg')!;
+    const svg = box.querySelector('svg')!;
+    const before = svg.getBoundingClientRect();
+    const anchorX = x ?? box.clientWidth / 2;
+    const anchorY = y ?? box.clientHeight / 2;
+    const boxRect = box.getBoundingClientRect();
+    // The anchor as a share of the drawing, before the change.
+    const shareX = (boxRect.left + anchorX - before.left) / before.width;
+    const shareY = (boxRect.top + anchorY - before.top) / before.height;
+    figure.dataset['zoom'] = String(scale);
+    figure.classList.toggle('zoomed', scale !== 'fit');
+    if (scale === 'fit') {
+      svg.style.width = svg.style.height = '';
+    } else {
+      const natural = naturalSize(svg);
+      svg.style.width = `${natural.width * scale}px`;
+      svg.style.height = `${natural.height * scale}px`;
+      const after = svg.getBoundingClientRect();
+      box.scrollLeft = shareX * after.width - anchorX;
+      box.scrollTop = shareY * after.height - anchorY;
+    }
+    showZoom(figure);
+  }
+
+  function zoomBy(figure: HTMLElement, direction: 1 | -1, x?: number, y?: number): void {
+    const zoom = figure.dataset['zoom'];
+    const current = zoom === undefined || zoom === 'fit' ? fitScale(figure) : Number(zoom);
+    const next =
+      direction > 0
+        ? zoomSteps.find((step) => step > current * 1.01) ?? zoomSteps.at(-1)!
+        : [...zoomSteps].reverse().find((step) => step < current * 0.99) ?? zoomSteps[0]!;
+    setZoom(figure, next, x, y);
+  }
+
+  for (const figure of document.querySelectorAll<HTMLElement>('.diagram')) {
+    const box = figure.querySelector<HTMLElement>('.svg')!;
+    figure.querySelector('.zoom-in')!.addEventListener('click', () => zoomBy(figure, 1));
+    figure.querySelector('.zoom-out')!.addEventListener('click', () => zoomBy(figure, -1));
+    figure.querySelector('.zoom-fit')!.addEventListener('click', () => setZoom(figure, 'fit'));
+    figure.querySelector('.zoom-actual')!.addEventListener('click', () => setZoom(figure, 1));
+    box.addEventListener('keydown', (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === '+' || event.key === '=') zoomBy(figure, 1);
+      else if (event.key === '-') zoomBy(figure, -1);
+      else if (event.key === '0') setZoom(figure, 'fit');
+      else if (event.key === '1') setZoom(figure, 1);
+      else return;
+      event.preventDefault();
+    });
+    // Ctrl+wheel (a pinch on a touchpad) zooms at the pointer; the wheel alone scrolls a zoomed diagram.
+    box.addEventListener(
+      'wheel',
+      (event) => {
+        if (!event.ctrlKey && !event.metaKey) return;
+        event.preventDefault();
+        const rect = box.getBoundingClientRect();
+        zoomBy(figure, event.deltaY < 0 ? 1 : -1, event.clientX - rect.left, event.clientY - rect.top);
+      },
+      { passive: false },
+    );
+    // Dragging a zoomed diagram moves it.
+    box.addEventListener('pointerdown', (down) => {
+      if (!figure.classList.contains('zoomed') || down.button !== 0) return;
+      const start = { x: down.clientX, y: down.clientY, left: box.scrollLeft, top: box.scrollTop };
+      const move = (event: PointerEvent) => {
+        box.scrollLeft = start.left - (event.clientX - start.x);
+        box.scrollTop = start.top - (event.clientY - start.y);
+      };
+      const up = () => {
+        box.removeEventListener('pointermove', move);
+        box.removeEventListener('pointerup', up);
+      };
+      box.setPointerCapture(down.pointerId);
+      box.addEventListener('pointermove', move);
+      box.addEventListener('pointerup', up);
+    });
+    const explain = figure.querySelector<HTMLElement>('.explain')!;
+    const setExplained = (on: boolean) => {
+      figure.classList.toggle('explained', on);
+      explain.setAttribute('aria-pressed', String(on));
+    };
+    // Wide windows have room for what each state means; narrower ones show it on asking.
+    setExplained(window.innerWidth >= 1600);
+    explain.addEventListener('click', () => setExplained(!figure.classList.contains('explained')));
+    new ResizeObserver(() => showZoom(figure)).observe(box);
+  }
+
   for (const button of document.querySelectorAll<HTMLElement>('.expand')) {
     button.addEventListener('click', () => {
       const diagrams = find('diagrams');

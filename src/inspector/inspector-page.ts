@@ -23,6 +23,11 @@ export const statelyBridgeSecurityPolicy =
 /** Stately's inspector viewer, as @statelyai/inspect opens it by default. */
 export const statelyViewerUrl = 'https://stately.ai/inspect';
 
+/** `closingHandshake` → `closing-handshake`, the machine's file stem in diagrams/. */
+function fileStem(machineId: string): string {
+  return machineId.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 /** JSON that can sit inside a <script> element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
@@ -57,7 +62,7 @@ header { display: flex; align-items: center; gap: 16px; padding: 10px 18px; back
 .status::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--muted); }
 .status[data-state="live"]::before { background: #10b981; box-shadow: 0 0 0 3px #d1fae5; }
 .status[data-state="offline"]::before { background: var(--bad); }
-main { display: grid; grid-template-columns: 260px minmax(0, 1fr) 410px; min-height: 0; }
+main { display: grid; grid-template-columns: clamp(220px, 19vw, 260px) minmax(0, 1fr) clamp(270px, 27vw, 410px); min-height: 0; }
 aside { border-right: 1px solid var(--line); background: var(--panel); overflow-y: auto; padding: 12px 0; }
 aside h2 { padding: 14px 16px 6px; display: flex; justify-content: space-between; }
 .follow { display: flex; gap: 8px; align-items: center; padding: 0 16px 4px; color: var(--muted); cursor: pointer; }
@@ -66,18 +71,18 @@ aside ol { list-style: none; margin: 0; padding: 0 8px; }
 .item { padding: 7px 8px; border-radius: 6px; cursor: pointer; border: 1px solid transparent; }
 .item:hover { background: #f3f4f6; }
 .item.selected { background: #eef2ff; border-color: #c7d2fe; }
-.item-top { display: flex; align-items: center; gap: 6px; }
+.item-top { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 6px; }
 .item-id { font-weight: 600; font-variant-numeric: tabular-nums; }
-.item-path { flex: 1; font-family: var(--mono); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.item-path { flex: 1 0 auto; max-width: 100%; font-family: var(--mono); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .item-meta { color: var(--muted); font-size: 11.5px; margin-top: 1px; }
-.badge { font-size: 11px; font-weight: 600; padding: 1px 7px; border-radius: 999px; white-space: nowrap; background: #f3f4f6; color: var(--muted); }
+.badge { font-size: 11px; font-weight: 600; padding: 1px 7px; border-radius: 9px; background: #f3f4f6; color: var(--muted); max-width: 100%; }
 .badge.good { background: var(--good-bg); color: var(--good); }
 .badge.warn { background: var(--warn-bg); color: var(--warn); }
 .badge.bad { background: var(--bad-bg); color: var(--bad); }
 #view { display: grid; grid-template-rows: auto minmax(0, 1fr); min-height: 0; padding: 14px; gap: 12px; }
 #summary { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
-#summary .title-line { display: flex; align-items: center; gap: 10px; }
-#summary-title { font-size: 15px; font-weight: 600; font-family: var(--mono); }
+#summary .title-line { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; }
+#summary-title { font-size: 15px; font-weight: 600; font-family: var(--mono); overflow-wrap: anywhere; min-width: 0; }
 #summary-meta, #summary-counts { color: var(--muted); margin-top: 2px; }
 #summary-counts { font-variant-numeric: tabular-nums; }
 body:not(.has-selection) #summary .title-line, body:not(.has-selection) #summary-counts { display: none; }
@@ -96,22 +101,26 @@ body.has-selection #no-selection { display: none; }
 .diagram[data-machine="connection"] { grid-area: connection; }
 .diagram[data-machine="message"] { grid-area: message; }
 .diagram[data-machine="closingHandshake"] { grid-area: closingHandshake; }
-.diagram figcaption { display: flex; align-items: center; gap: 8px; padding: 8px 10px 0 12px; }
+.diagram figcaption { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; padding: 8px 10px 0 12px; }
 .diagram .name { font-weight: 600; }
 .diagram .name::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 2px; margin-right: 6px; }
 .diagram[data-machine="connection"] .name::before { background: var(--m-connection); }
 .diagram[data-machine="message"] .name::before { background: var(--m-message); }
 .diagram[data-machine="closingHandshake"] .name::before { background: var(--m-closingHandshake); }
 .state-pill { font-family: var(--mono); font-size: 12px; background: var(--active-fill); color: #92400e;
-  border: 1px solid #fcd34d; border-radius: 4px; padding: 0 6px; }
+  border: 1px solid #fcd34d; border-radius: 4px; padding: 0 6px; max-width: 100%; overflow-wrap: anywhere; }
 .state-pill:empty { display: none; }
-.expand { margin-left: auto; border: 1px solid var(--line); background: var(--panel); border-radius: 4px; color: var(--muted);
-  cursor: pointer; font-size: 12px; padding: 1px 8px; }
-.expand:hover { color: var(--text); }
-.explanation { margin: 2px 12px 0; color: var(--muted); font-size: 12px; min-height: 34px; overflow: hidden;
-  display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; }
-.svg { min-height: 0; padding: 6px; }
+.tools { margin-left: auto; display: flex; flex-wrap: wrap; justify-content: flex-end; gap: 2px; }
+.tools button { border: 1px solid var(--line); background: var(--panel); border-radius: 4px; color: var(--muted);
+  cursor: pointer; font: 12px/1.3 system-ui, sans-serif; padding: 1px 7px; min-width: 24px; }
+.tools button:hover, .tools button:focus-visible { color: var(--text); }
+.tools button[aria-pressed="true"] { background: #eef2ff; color: var(--accent); }
+.zoom-level { color: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; align-self: center; min-width: 3.2em; text-align: right; }
+.explanation { margin: 2px 12px 0; color: var(--muted); font-size: 12px; line-height: 1.4; max-height: 7em; overflow-y: auto; }
+.diagram:not(.explained) .explanation { display: none; }
+.svg { min-height: 0; min-width: 0; margin: 6px; overflow: auto; outline-offset: -2px; }
 .svg svg { width: 100%; height: 100%; display: block; }
+.diagram.zoomed .svg svg { max-width: none; max-height: none; cursor: grab; }
 .svg svg > g > polygon:first-of-type { fill: transparent; }
 .svg .edge path, .svg .edge polygon { stroke: #9ca3af; }
 .svg .edge polygon { fill: #9ca3af; }
@@ -175,9 +184,17 @@ export async function inspectorPageHtml(settings: InspectorPageSettings): Promis
       (machine, slot) => `
       <figure class="diagram" id="diagram-${machine.id}" data-machine="${machine.id}">
         <figcaption><span class="name">${machine.id}</span><span class="state-pill"></span>
-          <button class="expand" type="button" title="Show this diagram alone, or all three">expand</button></figcaption>
+          <span class="tools">
+            <button class="explain" type="button" aria-pressed="false" title="What the state means">?</button>
+            <button class="zoom-out" type="button" title="Zoom out (-)" aria-label="Zoom out">−</button>
+            <span class="zoom-level" aria-live="polite"></span>
+            <button class="zoom-in" type="button" title="Zoom in (+)" aria-label="Zoom in">+</button>
+            <button class="zoom-fit" type="button" title="Fit the diagram in its box (0)">fit</button>
+            <button class="zoom-actual" type="button" title="Actual size, as diagrams/${fileStem(machine.id)}.svg at 100% (1)">1:1</button>
+            <button class="expand" type="button" title="Show this diagram alone, or all three">expand</button>
+          </span></figcaption>
         <p class="explanation"></p>
-        <div class="svg">${inlineSvg(svgs[slot]!)}</div>
+        <div class="svg" tabindex="0" role="group" aria-label="the ${machine.id} diagram: + and - zoom, 0 fits, 1 is actual size; Ctrl+wheel zooms at the pointer">${inlineSvg(svgs[slot]!)}</div>
       </figure>`,
     )
     .join('');

@@ -4,32 +4,27 @@
  * between its fragments, then a Close. The page must show, in order, the states each machine went
  * through, highlight them in the diagrams, and reach nothing but the server.
  *
- * Not part of `npm test` (mocha's spec is dist/test/**\/*.test.js): run it with
- *   npm run build && npx mocha --no-config --timeout 120000 dist/test/browser/inspector.browser.js
- * It needs `apt-get install -y chromium` (or CHROMIUM_PATH). It saves diagrams/inspector.png.
+ * Then, at 1024×768, 1280×800 and 1920×1080: nothing on the page is cut off (page-layout.ts), every
+ * badge is wholly visible, a connection the server failed is listed with the code and cause it sent,
+ * and the diagrams zoom by button, key and Ctrl+wheel.
+ *
+ * Not part of `npm test` (mocha's spec is dist/test/**\/*.test.js): `npm run test:browser` runs it.
+ * It needs `apt-get install -y chromium` (or CHROMIUM_PATH). With UPDATE_SCREENSHOTS=1 it rewrites
+ * diagrams/inspector.png and writes /tmp/statesocket-inspector-<width>x<height>.png.
  */
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { startEchoServer, type EchoServer } from '../../src/echo-server.js';
 import { clientFrame, closeBody } from '../client-frame.js';
+import { launchChromium, updateScreenshots } from './chromium.js';
+import { layoutProblems } from './page-layout.js';
 
 /** This file runs as dist/test/browser/inspector.browser.js. */
 const screenshotPath = fileURLToPath(new URL('../../../diagrams/inspector.png', import.meta.url));
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const UPGRADE_REQUEST =
   'GET /chat?room=lobby HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -110,7 +105,7 @@ describe('the live inspector in Chromium', () => {
 
   before(async () => {
     echo = await startEchoServer({ port: 0, inspect: true });
-    browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('request', (request) => requests.push(request.url()));
     page.on('websocket', (socket) => sockets.push(socket.url()));
@@ -147,7 +142,7 @@ describe('the live inspector in Chromium', () => {
     await page.waitForSelector('#log [data-kind="transition"][data-event="PING_FRAME"]');
     expect(await page.$eval('#diagram-message .state.active-parent', (node) => node.id)).to.equal('state-text');
     expect(await page.textContent('#summary-title')).to.equal('#4 /chat?room=lobby');
-    await page.screenshot({ path: screenshotPath });
+    if (updateScreenshots) await page.screenshot({ path: screenshotPath });
 
     client.received = Buffer.alloc(0);
     client.socket.write(clientFrame(0x0, 'inspector', { fin: true }));
@@ -169,6 +164,7 @@ describe('the live inspector in Chromium', () => {
       .map((row) => `${row.machine}: ${row.source} → ${row.target}`);
     expect(stateChanges).to.deep.equal([
       'connection: connecting → open',
+      'closingHandshake: connecting → open',
       'message: awaitingMessage → text.fragment',
       'message: text.fragment → text.awaitingContinuation',
       'message: text.awaitingContinuation → text.finalFrame',
@@ -222,5 +218,108 @@ describe('the live inspector in Chromium', () => {
     expect(requests.filter((url) => !url.startsWith(origin))).to.deep.equal([]);
     expect(sockets).to.deep.equal([`ws://127.0.0.1:${echo.port}/inspect/events`]);
     expect(pageErrors).to.deep.equal([]);
+  });
+});
+
+/** Fail a connection as a peer would: RFC 6455 §5.4 (1002) or §8.1 (1007). */
+async function failedConnection(port: number, frames: readonly Buffer[]): Promise<void> {
+  const client = new RawClient(port);
+  await client.upgrade();
+  for (const frame of frames) client.socket.write(frame);
+  await client.waitFor(() => client.serverEnded);
+  client.socket.end();
+}
+
+describe('the inspector at 1024×768, 1280×800 and 1920×1080', () => {
+  let echo: EchoServer;
+  let browser: Browser;
+  const live: RawClient[] = [];
+
+  before(async () => {
+    echo = await startEchoServer({ port: 0, inspect: true });
+    browser = await launchChromium();
+    // A clean close, a refused handshake, two failures, and a live connection in the middle of a
+    // fragmented message: the longest state name of each machine is on screen.
+    const clean = await openWs(`${echo.url}/clean`);
+    clean.close(1000);
+    await once(clean, 'close');
+    const refused = new WebSocket(`${echo.url}/old`, { protocolVersion: 8 });
+    await once(refused, 'error');
+    await failedConnection(echo.port, [clientFrame(0x1, Buffer.from([0xce, 0xba, 0xff]))]);
+    await failedConnection(echo.port, [clientFrame(0x1, 'Hel', { fin: false }), clientFrame(0x1, 'lo')]);
+    const client = new RawClient(echo.port);
+    await client.upgrade();
+    client.socket.write(clientFrame(0x2, Buffer.from([1, 2, 3]), { fin: false }));
+    live.push(client);
+  });
+
+  after(async () => {
+    for (const client of live) client.socket.destroy();
+    await browser?.close();
+    await echo?.close();
+  });
+
+  for (const [width, height] of [[1024, 768], [1280, 800], [1920, 1080]] as const) {
+    it(`at ${width}×${height} cuts nothing off, shows every badge whole, and names the failures`, async () => {
+      const page = await browser.newPage({ viewport: { width, height } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`http://127.0.0.1:${echo.port}/inspect`);
+      await page.waitForFunction(() => document.querySelectorAll('#closed-list > li').length === 4);
+      await waitForHighlight(page, 'message', 'state-binary.awaitingContinuation');
+
+      const badges = await page.$$eval('#closed-list > li', (items) =>
+        items.map((item) => `${item.querySelector('.item-path')?.textContent}: ${item.querySelector('.badge')?.textContent}`),
+      );
+      expect(badges).to.include('/chat?room=lobby: 1002 expected continuation');
+      expect(badges).to.include('/chat?room=lobby: 1007 invalid UTF-8');
+      expect(badges).to.include('/clean: 1000');
+      expect(badges).to.include('/old: refused 426');
+      expect(await page.$eval('#closed-list .badge.bad', (badge) => getComputedStyle(badge).color)).to.equal('rgb(185, 28, 28)');
+
+      expect(await page.evaluate(layoutProblems)).to.deep.equal([]);
+      // What each state means, asked for: still nothing cut off.
+      for (const button of await page.$$('.diagram:not(.explained) .explain')) await button.click();
+      expect(await page.evaluate(layoutProblems)).to.deep.equal([]);
+      if (updateScreenshots) await page.screenshot({ path: `/tmp/statesocket-inspector-${width}x${height}.png` });
+      expect(errors).to.deep.equal([]);
+      await page.close();
+    });
+  }
+
+  it('zooms a diagram by button, by key and by Ctrl+wheel, and fits it again', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`http://127.0.0.1:${echo.port}/inspect`);
+    await page.waitForSelector('#status[data-state="live"]');
+    const figure = '#diagram-message';
+    const svgWidth = () => page.$eval(`${figure} svg`, (svg) => svg.getBoundingClientRect().width);
+    const natural = await page.$eval(`${figure} svg`, (svg) => ((svg as SVGSVGElement).viewBox.baseVal.width * 4) / 3);
+    const fitted = await svgWidth();
+    expect(fitted, 'fitted into a box narrower than the drawing').to.be.lessThan(natural);
+
+    await page.click(`${figure} .zoom-actual`);
+    expect(await svgWidth()).to.be.closeTo(natural, 1);
+    expect(await page.textContent(`${figure} .zoom-level`)).to.equal('100%');
+    const scroller = await page.$eval(`${figure} .svg`, (box) => box.scrollWidth > box.clientWidth);
+    expect(scroller, 'at 100% the drawing scrolls within its box').to.equal(true);
+
+    await page.click(`${figure} .zoom-in`);
+    expect(await svgWidth()).to.be.closeTo(natural * 1.25, 1);
+    await page.focus(`${figure} .svg`);
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    expect(await page.textContent(`${figure} .zoom-level`)).to.equal('80%');
+    await page.keyboard.press('0');
+    expect(await svgWidth()).to.be.closeTo(fitted, 1);
+
+    const box = (await page.$(`${figure} .svg`))!;
+    const rect = (await box.boundingBox())!;
+    await page.mouse.move(rect.x + rect.width / 2, rect.y + rect.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((fit) => document.querySelector('#diagram-message svg')!.getBoundingClientRect().width > fit + 1, fitted);
+    expect(await page.evaluate(() => window.visualViewport?.scale ?? 1), 'the page itself did not zoom').to.equal(1);
+    await page.close();
   });
 });
