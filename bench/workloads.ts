@@ -56,6 +56,13 @@ const ALL_SERVERS = ['statesocket', 'ws', 'ws+bufferutil', 'net'] as const;
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
+/** `1,000 active conns × 1 in flight`; negative: the same with statesocket's releaseAfterIdleMs 0. */
+function connections(signed: number): string {
+  const count = Math.abs(signed);
+  const described = `${count.toLocaleString('en-US')} active conn${count > 1 ? 's' : ''} × 1 in flight`;
+  return signed > 0 ? described : `${described}, statesocket with releaseAfterIdleMs 0 (no deflate context of its own)`;
+}
+
 /** The full run: a few minutes on 2 cores. */
 export const FULL_WORKLOADS: readonly Workload[] = [
   {
@@ -167,24 +174,26 @@ export const FULL_WORKLOADS: readonly Workload[] = [
     maxSeconds: 30,
     target: { against: 'ws', maxRatio: 0.6, text: '≤ 0.6× ws' },
   },
-  ...[1, 100, 1_000].map(
-    (connections): EchoWorkload => ({
-      id: `deflate-active-${connections}`,
-      title: `permessage-deflate, compressible 16 KiB text (16 different messages in turn), ${connections.toLocaleString('en-US')} active conn${connections > 1 ? 's' : ''} × 1 in flight: CPU, and memory per connection while active`,
+  ...[1, 100, 1_000, -1_000].map(
+    (signedConnections): EchoWorkload => ({
+      // -1000: the same 1,000 with releaseAfterIdleMs 0 for statesocket, which then keeps no deflate context per connection.
+      id: signedConnections > 0 ? `deflate-active-${signedConnections}` : `deflate-active-${-signedConnections}-no-own-context`,
+      title: `permessage-deflate, compressible 16 KiB text (16 different messages in turn), ${connections(signedConnections)}: CPU, and memory per connection while active`,
       kind: 'echo',
       servers: ['statesocket', 'ws'],
       notApplicable: 'a byte echo negotiates nothing',
-      connections,
+      connections: Math.abs(signedConnections),
       inFlight: 1,
       payloadSize: 16 * KIB,
       fragments: 1,
       deflate: true,
       variants: 16,
       // Every connection sends a few messages in warm-up, so each holds what an active one holds.
-      warmupMessages: Math.max(1_500, 3 * connections),
-      messages: Math.max(6_000, 6 * connections),
+      warmupMessages: Math.max(1_500, 3 * Math.abs(signedConnections)),
+      messages: Math.max(6_000, 6 * Math.abs(signedConnections)),
       maxSeconds: 30,
       memoryPerConnection: true,
+      ...(signedConnections < 0 ? { statesocketReleaseAfterIdleMs: 0 } : {}),
       target: undefined,
     }),
   ),
