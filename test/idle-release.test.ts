@@ -5,6 +5,10 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { startEchoServer } from '../src/echo-server.js';
+import { WebSocketServer } from '../src/server.js';
 import { constants, createDeflateRaw, inflateRawSync } from 'node:zlib';
 import { PerMessageDeflateCodec, CorruptDeflateData } from '../src/permessage-deflate/zlib-codec.js';
 import { PeerWindow } from '../src/permessage-deflate/peer-window.js';
@@ -231,6 +235,51 @@ describe('permessage-deflate idle release (RFC 7692 §7.1.1, §7.2.2)', () => {
       expect(idleSweep(20).size).to.equal(1);
       codecs[0]!.close();
       expect(idleSweep(20).size).to.equal(0);
+    });
+  });
+
+  describe('over TCP', () => {
+    it('echoes messages that refer back across the idle release, with another connection in between (§7.2.2)', async () => {
+      const echo = await startEchoServer({ port: 0, perMessageDeflate: { releaseAfterIdleMs: 20 } });
+      try {
+        const open = async (): Promise<WebSocket> => {
+          const client = new WebSocket(echo.url, { perMessageDeflate: { threshold: 0 } });
+          await once(client, 'open');
+          expect(client.extensions).to.match(/^permessage-deflate/);
+          return client;
+        };
+        const roundTrip = async (client: WebSocket, text: string): Promise<string> => {
+          const reply = new Promise<string>((resolve, reject) => {
+            client.once('message', (data) => resolve(String(data)));
+            client.once('close', (code) => reject(new Error(`closed with ${code}`)));
+          });
+          client.send(text);
+          const answer = await reply;
+          client.removeAllListeners('close');
+          return answer;
+        };
+        const [one, two] = [await open(), await open()];
+        const text = textWithFarRepeats(20_000, 42).toString();
+        for (let round = 0; round < 3; round++) {
+          expect(await roundTrip(one, text)).to.equal(text);
+          expect(await roundTrip(one, text)).to.equal(text);
+          expect(await roundTrip(two, `in between ${round}`)).to.equal(`in between ${round}`);
+          // Past the idle time: the server released its contexts; ws's client kept its own and refers back.
+          await new Promise((resolve) => setTimeout(resolve, 80));
+          expect(idleSweep(20).size).to.equal(0);
+        }
+        one.close();
+        two.close();
+      } finally {
+        await echo.close();
+      }
+    });
+
+    it('refuses a releaseAfterIdleMs that is not a whole number of milliseconds from 0 to 2^31 − 1', () => {
+      for (const releaseAfterIdleMs of [-1, 1.5, 2 ** 31]) {
+        expect(() => new WebSocketServer({ perMessageDeflate: { releaseAfterIdleMs } })).to.throw(RangeError, /releaseAfterIdleMs/);
+      }
+      expect(() => new WebSocketServer({ perMessageDeflate: { releaseAfterIdleMs: 0 } })).not.to.throw();
     });
   });
 
