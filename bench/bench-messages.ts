@@ -67,10 +67,17 @@ export interface EchoJob {
   fragments: number;
   /** Offer permessage-deflate and send each message compressed (RSV1). */
   deflate: boolean;
+  /**
+   * Different payloads sent in turn (1: the same message every time). With context takeover a
+   * compressor finds a repeated message in its window; varied ones are what most traffic looks like.
+   */
+  variants: number;
   warmupMessages: number;
   messages: number;
   /** Each phase (warm-up, measurement) stops after this long, counted or not. */
   maxSeconds: number;
+  /** Keep the connections open after the result until told to stop (the server's memory is read meanwhile). */
+  holdOpen: boolean;
 }
 
 /** Open `connections` WebSocket connections and hold them, idle, until told to stop. */
@@ -85,6 +92,11 @@ export interface IdleJob {
    * its echo, so that each connection holds what compression leaves in it.
    */
   deflate: boolean;
+  /**
+   * Then open this many more connections that keep sending (compressed, 1 in flight, with
+   * `deflate`) until told to stop; `open` is reported once each has had two echoes.
+   */
+  activeConnections: number;
   maxSeconds: number;
 }
 

@@ -103,8 +103,8 @@ const WORDS = (
  * `size` bytes of ASCII text (valid UTF-8). `compressible`: words from a small vocabulary,
  * which deflate shrinks several times, like ordinary text; otherwise random letters.
  */
-export function textPayload(size: number, compressible: boolean): Buffer {
-  const random = pseudoRandom(6455);
+export function textPayload(size: number, compressible: boolean, seed = 6455): Buffer {
+  const random = pseudoRandom(seed);
   const payload = Buffer.allocUnsafe(size);
   if (!compressible) {
     for (let i = 0; i < size; i++) payload[i] = 0x61 + Math.floor(random() * 26);

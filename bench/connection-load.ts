@@ -19,6 +19,10 @@ export interface IdleConnections {
 
 /** The message each connection of a deflate idle job sends once: 8 KiB of random letters. */
 const IDLE_DEFLATE_MESSAGE_SIZE = 8 * 1024;
+/** What the active connections of an idle job keep sending: compressible text, as the echo rows. */
+const ACTIVE_MESSAGE_SIZE = 16 * 1024;
+/** Echoes each active connection has had before the job counts it as open. */
+const ACTIVE_ECHOES_BEFORE_OPEN = 2;
 
 /**
  * Opens `job.connections` connections and keeps them, sending nothing — or, for `job.deflate`,
@@ -42,6 +46,25 @@ export async function openIdleConnections(job: IdleJob): Promise<IdleConnections
     if (result.status === 'fulfilled') sockets.push(result.value);
     else firstError ??= String(result.reason);
   }
+  if (job.activeConnections > 0) {
+    const activeRequest = handshakeRequest(job.port, job.deflate);
+    const activePayload = textPayload(ACTIVE_MESSAGE_SIZE, true);
+    // All open first, then all start sending: a server busy with the first ones' traffic would
+    // otherwise be slow to answer the later handshakes.
+    const opened = await inBatches(job.activeConnections, job.concurrency, () => openWebSocket(job.port, activeRequest));
+    const active = await Promise.allSettled(
+      opened.map(async (result) => {
+        if (result.status === 'rejected') throw result.reason;
+        await keepSending(result.value, activePayload, job.deflate);
+        return result.value.socket;
+      }),
+    );
+    for (const result of active) {
+      if (result.status === 'fulfilled') sockets.push(result.value);
+      else firstError ??= String(result.reason);
+    }
+    results.push(...active);
+  }
   return {
     opened: sockets.length,
     failed: results.length - sockets.length,
@@ -50,6 +73,34 @@ export async function openIdleConnections(job: IdleJob): Promise<IdleConnections
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * Sends a message, and the next each time its echo is back, until the socket closes; resolves
+ * after the first `ACTIVE_ECHOES_BEFORE_OPEN` echoes.
+ */
+function keepSending({ socket, extensions, rest }: OpenWebSocket, payload: Buffer, deflate: boolean): Promise<void> {
+  const deflateWindowBits = deflate ? negotiatedClientWindowBits(extensions) : null;
+  if (deflate && deflateWindowBits === null) {
+    socket.destroy();
+    return Promise.reject(new Error('permessage-deflate offered, not accepted (no Sec-WebSocket-Extensions in the 101)'));
+  }
+  const frames = messageFrames({ payload, fragments: 1, deflateWindowBits });
+  return new Promise<void>((resolve, reject) => {
+    const reader = new EchoFrameReader();
+    let echoes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      const completed = reader.push(chunk);
+      if (completed === 0) return;
+      echoes += completed;
+      if (echoes >= ACTIVE_ECHOES_BEFORE_OPEN) resolve();
+      socket.write(frames);
+    });
+    socket.on('close', () => reject(new Error('the connection closed while sending')));
+    socket.on('error', () => socket.destroy());
+    socket.write(frames);
+    if (rest.length > 0) reader.push(rest);
+  });
 }
 
 /** Sends one compressed message and resolves when a whole message has come back. */

@@ -47,9 +47,12 @@ interface LoadConnection {
   sentAt: Float64Array;
   oldest: number;
   inFlight: number;
+  /** Messages sent on this connection (which of the variants goes next). */
+  sent: number;
 }
 
-export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<EchoResult> {
+/** The result, and a way to drop the connections (kept open for a memory reading with `holdOpen`). */
+export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<{ result: EchoResult; closeAll: () => void }> {
   const request = handshakeRequest(job.port, job.deflate);
   const opened = await inBatches(job.connections, 50, () => openWebSocket(job.port, request));
   const failure = opened.find((result) => result.status === 'rejected');
@@ -73,6 +76,13 @@ export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<E
   const repeated = Buffer.concat(new Array<Buffer>(job.inFlight).fill(message));
   /** batches[n]: n messages back to back, made once so a send allocates nothing. */
   const batches = Array.from({ length: job.inFlight + 1 }, (_, n) => repeated.subarray(0, n * message.length));
+  /** With `variants`, the other messages sent in turn after the first (which is the one checked). */
+  const variants = [
+    message,
+    ...Array.from({ length: job.variants - 1 }, (_, index) =>
+      messageFrames({ payload: textPayload(job.payloadSize, job.deflate, 6456 + index), fragments: job.fragments, deflateWindowBits }),
+    ),
+  ];
 
   const latencies = new Float64Array(Math.min(job.messages, MAX_LATENCY_SAMPLES));
   let latencyCount = 0;
@@ -83,7 +93,9 @@ export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<E
     for (let i = 0; i < count; i++) ring[(connection.oldest + connection.inFlight + i) % job.inFlight] = now;
     connection.inFlight += count;
     phase.sent += count;
-    connection.socket.write(batches[count]!);
+    if (variants.length === 1) connection.socket.write(batches[count]!);
+    // Each connection starts with the first message, the one its first echo is checked against.
+    else for (let i = 0; i < count; i++) connection.socket.write(variants[connection.sent++ % variants.length]!);
   };
 
   const connections = sockets.map(({ socket, rest }): LoadConnection => {
@@ -93,6 +105,7 @@ export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<E
       sentAt: new Float64Array(job.inFlight),
       oldest: 0,
       inFlight: 0,
+      sent: 0,
     };
     const reader = connection.reader;
     reader.collectNextMessage();
@@ -171,13 +184,16 @@ export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<E
   const timedOut = await runPhase(job.messages, true);
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  for (const connection of connections) {
-    connection.socket.removeAllListeners('close');
-    connection.socket.destroy();
-  }
+  const closeAll = (): void => {
+    for (const connection of connections) {
+      connection.socket.removeAllListeners('close');
+      connection.socket.destroy();
+    }
+  };
+  if (!job.holdOpen) closeAll();
 
   const sorted = latencies.subarray(0, latencyCount).sort();
-  return {
+  const result: EchoResult = {
     kind: 'echo',
     messages: phase.received,
     wallSeconds,
@@ -187,4 +203,5 @@ export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<E
     clientCpuMicros: cpu.user + cpu.system,
     timedOut,
   };
+  return { result, closeAll };
 }

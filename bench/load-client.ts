@@ -37,14 +37,22 @@ const control: EchoControl = {
 
 async function run(job: ClientJob): Promise<void> {
   switch (job.kind) {
-    case 'echo':
-      tell({ type: 'result', result: await runEchoLoad(job, control) });
+    case 'echo': {
+      const { result, closeAll } = await runEchoLoad(job, control);
+      if (job.holdOpen) {
+        const stop = nextMessage('stop');
+        tell({ type: 'result', result });
+        await stop;
+      } else tell({ type: 'result', result });
+      closeAll();
       return;
+    }
     case 'churn':
       tell({ type: 'result', result: await runChurnLoad(job, control) });
       return;
     case 'idle': {
       const idle = await openIdleConnections(job);
+      // (the active connections keep sending until closeAll)
       const stop = nextMessage('stop');
       tell({ type: 'open', opened: idle.opened, failed: idle.failed, firstError: idle.firstError });
       await stop;

@@ -38,7 +38,16 @@ export interface MeasurementBase {
 
 export type Measurement = MeasurementBase &
   (
-    | ({ kind: 'echo'; serverCpuMicros: number; serverRss: number; serverMaxRss: number } & LoadBeside & Omit<EchoResult, 'kind'>)
+    | ({
+        kind: 'echo';
+        serverCpuMicros: number;
+        serverRss: number;
+        serverMaxRss: number;
+        /** With `memoryPerConnection`: after GC, connections still open, less the same before they opened (NaN otherwise). */
+        heapPerConnection: number;
+        rssPerConnection: number;
+      } & LoadBeside &
+        Omit<EchoResult, 'kind'>)
     | ({ kind: 'churn'; serverCpuMicros: number } & LoadBeside & Omit<ChurnResult, 'kind'>)
     | {
         kind: 'idle';
@@ -82,8 +91,10 @@ const CLIENT_SCRIPT = script('./load-client.js');
 const STARTUP_MS = 15_000;
 
 async function startServer(name: ServerName, workload: Workload, environment: MeasureEnvironment): Promise<{ server: ServerProcess; port: number }> {
-  const { script: serverScript, args } = SERVER_SCRIPTS[name];
+  const { script: serverScript, args: scriptArgs } = SERVER_SCRIPTS[name];
   const deflate = workload.kind !== 'churn' && workload.deflate;
+  const releaseAfterIdleMs = workload.statesocketReleaseAfterIdleMs;
+  const args = name === 'statesocket' && releaseAfterIdleMs !== undefined ? [...scriptArgs, '--release-after-idle-ms', String(releaseAfterIdleMs)] : scriptArgs;
   const env = { ...process.env };
   delete env['WS_NO_BUFFER_UTIL'];
   const server: ServerProcess = new BenchProcess(`${name} server`, {
@@ -144,6 +155,8 @@ async function measureLoad(
     const started = await startServer(name, workload, environment);
     server = started.server;
     const port = started.port;
+    const memoryPerConnection = workload.kind === 'echo' && workload.memoryPerConnection === true;
+    const memoryBefore = memoryPerConnection ? await serverMemory(server, true) : undefined;
     const job: ClientJob =
       workload.kind === 'echo'
         ? {
@@ -154,9 +167,11 @@ async function measureLoad(
             payloadSize: workload.payloadSize,
             fragments: workload.fragments,
             deflate: workload.deflate,
+            variants: workload.variants ?? 1,
             warmupMessages: workload.warmupMessages,
             messages: workload.messages,
             maxSeconds: workload.maxSeconds,
+            holdOpen: memoryPerConnection,
           }
         : {
             kind: 'churn',
@@ -185,8 +200,19 @@ async function measureLoad(
     const load = machineLoadBetween(machineBefore, machineAfter, (serverCpuMicros + result.clientCpuMicros) / 1e6, wallSeconds);
     const beside: LoadBeside = { otherCores: load?.otherCores ?? NaN, stealShare: load?.stealShare ?? NaN };
     if (result.kind === 'churn') return { ...base, ...result, ...beside, serverCpuMicros };
-    const memory = await serverMemory(server, false);
-    return { ...base, ...result, ...beside, serverCpuMicros, serverRss: memory.rss, serverMaxRss: memory.maxRss };
+    const memory = await serverMemory(server, memoryBefore !== undefined);
+    const perConnection = (key: 'heapUsed' | 'rss'): number =>
+      memoryBefore === undefined || workload.kind !== 'echo' ? NaN : (memory[key] - memoryBefore[key]) / workload.connections;
+    return {
+      ...base,
+      ...result,
+      ...beside,
+      serverCpuMicros,
+      serverRss: memory.rss,
+      serverMaxRss: memory.maxRss,
+      heapPerConnection: perConnection('heapUsed'),
+      rssPerConnection: perConnection('rss'),
+    };
   } catch (error) {
     return { ...base, kind: 'error', message: (error as Error).message };
   } finally {
@@ -206,8 +232,9 @@ async function measureIdle(
     const started = await startServer(name, workload, environment);
     server = started.server;
     const before = await serverMemory(server, true);
-    const wanted = Math.min(workload.connections, environment.connectionsPerProcess);
-    const processes = Math.ceil(wanted / environment.connectionsPerProcess);
+    const active = workload.activeConnections ?? 0;
+    const wanted = Math.min(workload.connections, environment.connectionsPerProcess - active);
+    const processes = Math.ceil(wanted / (environment.connectionsPerProcess - active));
     for (let index = 0; index < processes; index++) {
       const share = Math.floor(wanted / processes) + (index < wanted % processes ? 1 : 0);
       const job: ClientJob = {
@@ -216,6 +243,8 @@ async function measureIdle(
         connections: share,
         concurrency: workload.concurrency,
         deflate: workload.deflate,
+        // The active connections, if any, are the first client's.
+        activeConnections: index === 0 ? active : 0,
         maxSeconds: workload.maxSeconds,
       };
       clients.push(startClient(job, environment, index));
@@ -231,6 +260,7 @@ async function measureIdle(
       firstError ??= reply.firstError;
     }
     if (opened === 0) return { ...base, kind: 'error', message: `no connection opened: ${firstError}` };
+    if (workload.settleMs !== undefined) await new Promise((resolve) => setTimeout(resolve, workload.settleMs));
     // The client counts a connection once the 101 arrives; wait until the server counts it too.
     const deadline = Date.now() + 10_000;
     for (;;) {

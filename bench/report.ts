@@ -38,6 +38,8 @@ const METRICS: Record<Workload['kind'], MetricDefinition[]> = {
     { key: 'messagesPerSecond', label: 'messages/s', format: count, cost: false },
     { key: 'clientBusy', label: 'client CPU (of one core)', format: percent, cost: false },
     { key: 'serverRss', label: 'server RSS after', format: megabytes, cost: false },
+    { key: 'heapPerConnection', label: 'heap per connection (open, after GC)', format: kibibytes, cost: true },
+    { key: 'rssPerConnection', label: 'RSS per connection (open, after GC)', format: kibibytes, cost: true },
     { key: 'otherCores', label: 'other load (cores)', format: fixed(2), cost: false },
     { key: 'stealShare', label: 'steal', format: percent, cost: false },
   ],
@@ -79,6 +81,8 @@ function metricsOf(measurement: Measurement): Metrics | undefined {
         messagesPerSecond: measurement.messages / measurement.wallSeconds,
         clientBusy: measurement.clientCpuMicros / 1e6 / measurement.wallSeconds,
         serverRss: measurement.serverRss,
+        heapPerConnection: measurement.heapPerConnection,
+        rssPerConnection: measurement.rssPerConnection,
         otherCores: measurement.otherCores,
         stealShare: measurement.stealShare,
       };
@@ -161,12 +165,23 @@ function judge(target: Target | undefined, summary: ServerSummary | undefined, k
   let met = true;
   for (const key of keys) {
     const ratio = ratios[key]!;
-    const limit = key === 'p99' ? 1.0 : target.maxRatio;
+    const limit = key === 'p99' ? 1.0 : (target.maxRatios?.[key] ?? target.maxRatio);
     if (!(ratio <= limit)) met = false;
     const label = METRICS[kind].find((metric) => metric.key === key)!.label;
     parts.push(`${label} ${ratio.toFixed(2)}×`);
   }
   return { met, text: `${met ? 'met' : 'NOT met'}: ${parts.join(', ')} ${target.against}` };
+}
+
+/** The summary figure round by round and how far the rounds lie from their median, when there are several. */
+function roundSpread(measurements: Measurement[], kind: Workload['kind']): string | undefined {
+  const key = SUMMARY_METRICS[kind][0]!;
+  const values = measurements.map((measurement) => metricsOf(measurement)?.[key]).filter((value): value is number => value !== undefined && Number.isFinite(value));
+  if (values.length < 2) return undefined;
+  const middle = median(values);
+  const deviation = Math.max(...values.map((value) => Math.abs(value / middle - 1)));
+  const definition = METRICS[kind].find((metric) => metric.key === key)!;
+  return `${definition.label} by round ${values.map(definition.format).join(', ')}: within ±${Math.round(deviation * 100)} % of the median`;
 }
 
 export function summarize(workload: Workload, measurements: Measurement[]): WorkloadSummary {
@@ -208,6 +223,8 @@ export function summarize(workload: Workload, measurements: Measurement[]): Work
         notes.push(`${server}, round ${measurement.round + 1}: ${measurement.failed} connections failed to open (${measurement.firstError})`);
       }
     }
+    const spread = roundSpread(mine, workload.kind);
+    if (spread !== undefined && (server === 'statesocket' || server === workload.target?.against)) notes.push(`${server}: ${spread}`);
     if ((medianMetrics['clientBusy'] ?? 0) > 0.9) {
       notes.push(`${server}: the load client was busy ${percent(medianMetrics['clientBusy']!)} of its core: throughput and latency may be the client's limit; CPU per unit is still the server's own`);
     }
@@ -251,8 +268,11 @@ function workloadParameters(workload: Workload): string {
   switch (workload.kind) {
     case 'echo':
       return `${workload.messages.toLocaleString('en-US')} messages measured after ${workload.warmupMessages.toLocaleString('en-US')} of warm-up`;
-    case 'idle':
-      return `${workload.connections.toLocaleString('en-US')} connections wanted`;
+    case 'idle': {
+      const active = workload.activeConnections ? ` and ${workload.activeConnections.toLocaleString('en-US')} that keep sending` : '';
+      const settle = workload.settleMs ? `, memory read ${workload.settleMs / 1000} s after they opened` : '';
+      return `${workload.connections.toLocaleString('en-US')} connections wanted${active}${settle}`;
+    }
     case 'churn':
       return `${workload.cycles.toLocaleString('en-US')} cycles measured after ${workload.warmupCycles.toLocaleString('en-US')} of warm-up`;
   }
@@ -299,7 +319,11 @@ export function detailTables(summaries: WorkloadSummary[], warnings: ServerWarni
   const sections: string[] = [];
   for (const summary of summaries) {
     const { workload } = summary;
-    const definitions = METRICS[workload.kind];
+    // Figures no server has in this workload (memory per connection of an echo row that does not read it) are left out.
+    const measured = METRICS[workload.kind].filter((definition) =>
+      SERVER_NAMES.some((server) => Number.isFinite(summary.servers[server]?.median[definition.key])),
+    );
+    const definitions = measured.length > 0 ? measured : METRICS[workload.kind];
     const lines = [
       `### ${workload.title}`,
       '',

@@ -34,6 +34,7 @@ function checkPerMessageDeflateOptions(options: PerMessageDeflateOptions): void 
   checkRange('level', options.level, 0, 9);
   checkRange('memLevel', options.memLevel, 1, 9);
   checkRange('threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
+  checkRange('releaseAfterIdleMs', options.releaseAfterIdleMs, 0, 2 ** 31 - 1);
 }
 
 export interface ServerOptions {

@@ -56,6 +56,8 @@ export class WebSocketConnection extends EventEmitter {
   private handlingData = false;
   private corkedUntilNextTick = false;
   /** @internal */ refusal: HandshakeRefusal | undefined;
+  /** @internal The permessage-deflate codec, kept for the inspector on inspected connections. */
+  compressor: PerMessageDeflateCodec | undefined;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
@@ -81,7 +83,7 @@ export class WebSocketConnection extends EventEmitter {
     return {
       maxMessageSize: options.maxMessageSize,
       perMessageDeflate: options.perMessageDeflate,
-      createCompressor,
+      createCompressor: (agreed, deflateOptions) => (this.compressor = createCompressor(agreed, deflateOptions)),
       onTransition: onTransition && ((transition, event) => onTransition(this, transition, event)),
       onFrame: onFrame && ((direction, opcode, length, fin, rsv1) => onFrame(this, direction, opcode, length, fin, rsv1)),
     };

@@ -291,6 +291,39 @@ describe('inspector', () => {
       await once(feedSocket, 'close');
     });
 
+    it('shows per connection whether permessage-deflate is agreed, with its parameters and the bytes saved (RFC 7692)', async () => {
+      echo = await startEchoServer({ port: 0, inspect: true });
+      const feedSocket = new WebSocket(`${echo.url}/inspect/events`);
+      const updates: FeedUpdate[] = [];
+      feedSocket.on('message', (data) => updates.push(JSON.parse(String(data)) as FeedUpdate));
+      await once(feedSocket, 'open');
+      const compressed = new WebSocket(`${echo.url}/compressed`, { perMessageDeflate: true });
+      await once(compressed, 'open');
+      const text = 'statesocket inspects compression. '.repeat(200);
+      compressed.send(text);
+      await once(compressed, 'message');
+      await waitFor(() => updates.some((update) => update.detail?.summary.path === '/compressed' && update.detail.summary.messagesIn === 1));
+      const summary = updates.filter((update) => update.detail?.summary.path === '/compressed').at(-1)!.detail!.summary;
+      const compression = summary.compression!;
+      expect(compression.parameters).to.equal('permessage-deflate');
+      expect(compression.inflatedTo).to.equal(text.length);
+      expect(compression.deflatedFrom).to.equal(text.length);
+      expect(compression.bytesSaved).to.equal(2 * text.length - compression.inflatedFrom - compression.deflatedTo);
+      expect(compression.bytesSaved).to.be.above(text.length);
+      expect(compression.peerWindowBytes).to.equal(text.length);
+      compressed.close();
+
+      const plain = new WebSocket(`${echo.url}/plain`, { perMessageDeflate: false });
+      await once(plain, 'open');
+      plain.send('no compression');
+      await once(plain, 'message');
+      await waitFor(() => updates.some((update) => update.detail?.summary.path === '/plain' && update.detail.summary.messagesIn === 1));
+      expect(updates.filter((update) => update.detail?.summary.path === '/plain').at(-1)!.detail!.summary.compression).to.equal(undefined);
+      plain.close();
+      feedSocket.close();
+      await once(feedSocket, 'close');
+    });
+
     it('refuses the feed to a page from another origin with 403', async () => {
       echo = await startEchoServer({ port: 0, inspect: true });
       const socket = new WebSocket(`${echo.url}/inspect/events`, { origin: 'http://evil.example' });

@@ -185,15 +185,21 @@ describe('permessage-deflate (RFC 7692)', () => {
       };
     };
 
-    it('refers back to its earlier messages when the server keeps its context (§7.1.1.1)', () => {
+    it('refers back to its earlier messages from its second message within the idle time, when the server keeps its context (§7.1.1.1)', () => {
       const codec = new PerMessageDeflateCodec(agreed(false), { level: 6 });
       const text = Buffer.from(randomBytes(1000).toString('hex'));
       const inflateAll = peerInflater();
       const first = codec.deflate(text);
+      expect(codec.holdsDeflateContext).to.equal(false);
       const second = codec.deflate(text);
-      expect(second.length).to.be.below(first.length / 4);
+      expect(codec.holdsDeflateContext).to.equal(true);
+      const third = codec.deflate(text);
+      expect(second.length).to.equal(first.length);
+      expect(third.length).to.be.below(second.length / 4);
       expect(inflateAll(first).toString()).to.equal(text.toString());
-      expect(inflateAll(second).toString()).to.equal(text.toString() + text.toString());
+      expect(inflateAll(second).toString()).to.equal(text.toString().repeat(2));
+      expect(inflateAll(third).toString()).to.equal(text.toString().repeat(3));
+      codec.close();
     });
 
     it('compresses each message on its own with server_no_context_takeover (§7.1.1.1)', () => {

@@ -48,6 +48,24 @@ describe('SyncZlibStream (a zlib context kept across messages, driven synchronou
     deflater.close();
   });
 
+  it('drops the output of a write that does not keep it, uncounted by the limit, and keeps the window it left', () => {
+    const inflater = new SyncZlibStream(createInflateRaw());
+    const window = Buffer.from('a window of plaintext the next message refers back to. '.repeat(100));
+    // RFC 1951 §3.2.4: one non-final stored block holding the window.
+    const stored = Buffer.concat([Buffer.from([0x00, window.length & 0xff, window.length >> 8, ~window.length & 0xff, (~window.length >> 8) & 0xff]), window]);
+    inflater.write(stored, constants.Z_SYNC_FLUSH, 10, false);
+    expect(inflater.take().length).to.equal(0);
+    const deflater = new SyncZlibStream(createDeflateRaw());
+    deflater.write(window, constants.Z_SYNC_FLUSH);
+    deflater.take();
+    deflater.write(window, constants.Z_SYNC_FLUSH);
+    const referringBack = deflater.take();
+    inflater.write(referringBack, constants.Z_SYNC_FLUSH, window.length);
+    expect(inflater.take().equals(window)).to.equal(true);
+    inflater.close();
+    deflater.close();
+  });
+
   it('stops once the output passes the limit', () => {
     const bomb = deflateRawSync(Buffer.alloc(10_000_000), { finishFlush: constants.Z_SYNC_FLUSH });
     const inflater = new SyncZlibStream(createInflateRaw());

@@ -2,9 +2,10 @@
  * statesocket's echo server (src/echo-server.ts, the same one `statesocket serve` runs) in a
  * process of its own, for the benchmark.
  *
- * usage: node dist/bench/servers/statesocket-server.js [--deflate]
+ * usage: node dist/bench/servers/statesocket-server.js [--deflate [--release-after-idle-ms N]]
  *
- * `--deflate` passes `perMessageDeflate: true` (the defaults, as ws gets `true`). Whether the
+ * `--deflate` passes `perMessageDeflate: true` (the defaults, as ws gets `true`);
+ * `--release-after-idle-ms` changes only that default (an idle measurement sets a short one). Whether the
  * extension is really agreed is read by the load client from the 101 response, not taken on
  * trust: a build that does not agree to it shows as "n/a (not implemented)" in the report.
  */
@@ -13,14 +14,18 @@ import { startEchoServer } from '../../src/echo-server.js';
 import type { ServerOptions } from '../../src/server.js';
 import { serveOrchestrator } from './server-harness.js';
 
-const { values } = parseArgs({ options: { deflate: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { deflate: { type: 'boolean', default: false }, 'release-after-idle-ms': { type: 'string' } },
+});
+const releaseAfterIdleMs = values['release-after-idle-ms'] === undefined ? undefined : Number(values['release-after-idle-ms']);
+const deflate = values.deflate && releaseAfterIdleMs !== undefined ? { releaseAfterIdleMs } : values.deflate;
 
-const options: ServerOptions = { port: 0, host: '127.0.0.1', perMessageDeflate: values.deflate };
+const options: ServerOptions = { port: 0, host: '127.0.0.1', perMessageDeflate: deflate };
 
 const echo = await startEchoServer(options);
 serveOrchestrator({
   port: echo.port,
-  description: `statesocket echo server${values.deflate ? ' (perMessageDeflate: true)' : ''}`,
+  description: `statesocket echo server${values.deflate ? ` (perMessageDeflate: ${JSON.stringify(deflate)})` : ''}`,
   warnings: [],
   connectionCount: () => echo.server.connections.size,
 });

@@ -23,7 +23,8 @@ import { failureCause, failureParams, type FailureParams } from '../diagrams/fai
 import { formatAction } from '../diagrams/machine-graph.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { eventDetail, type EventDetail, type FrameDirection } from './inspection-hooks.js';
-import type { ConnectionSummary, InspectionEntry } from './inspector-messages.js';
+import type { CompressionSummary, ConnectionSummary, InspectionEntry } from './inspector-messages.js';
+import type { PerMessageDeflateCodec } from '../permessage-deflate/zlib-codec.js';
 
 const OPCODE_CLOSE = 0x8;
 
@@ -163,6 +164,8 @@ export class ConnectionRecord {
   private closeFrameInSeq = 0;
   /** The code of the Close frame an action is about to write: the frame hook comes after the transition. */
   private closeCodeOut = UNKNOWN;
+  /** The connection's permessage-deflate codec, once agreed (set by the feed). */
+  compressor: (() => PerMessageDeflateCodec | undefined) | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -279,6 +282,7 @@ export class ConnectionRecord {
               error: this.failureError,
               cause: this.failureError === undefined ? undefined : failureCause(this.failureError),
             },
+      compression: compressionSummary(this.compressor?.()),
     };
   }
 
@@ -300,6 +304,21 @@ export class ConnectionRecord {
     slot.time = time;
     return slot;
   }
+}
+
+function compressionSummary(codec: PerMessageDeflateCodec | undefined): CompressionSummary | undefined {
+  if (codec === undefined) return undefined;
+  const { inflatedFrom, inflatedTo, deflatedFrom, deflatedTo } = codec.counts;
+  return {
+    parameters: codec.agreed.response,
+    inflatedFrom,
+    inflatedTo,
+    deflatedFrom,
+    deflatedTo,
+    bytesSaved: inflatedTo - inflatedFrom + deflatedFrom - deflatedTo,
+    holdsDeflateContext: codec.holdsDeflateContext,
+    peerWindowBytes: codec.peerWindow?.length ?? 0,
+  };
 }
 
 /** A slot as the page reads it. */

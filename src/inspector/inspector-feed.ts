@@ -208,6 +208,7 @@ export class InspectorFeed {
       Date.now(),
       this.eventsPerConnection,
     );
+    record.compressor = () => connection.compressor;
     this.records.set(connection, record);
     this.live.set(record.id, record);
     this.membershipVersion++;

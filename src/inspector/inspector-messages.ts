@@ -37,6 +37,26 @@ export interface ConnectionSummary {
   readonly failure:
     | { readonly closeCode: number | undefined; readonly error: string | undefined; readonly cause: string | undefined }
     | undefined;
+  /** permessage-deflate, when agreed (RFC 7692); undefined when not. */
+  readonly compression?: CompressionSummary | undefined;
+}
+
+/** What compression does on one connection (src/permessage-deflate/zlib-codec.ts). */
+export interface CompressionSummary {
+  /** The agreed parameters: the |Sec-WebSocket-Extensions| value of the 101 response. */
+  readonly parameters: string;
+  /** Compressed octets received, and what they inflated to. */
+  readonly inflatedFrom: number;
+  readonly inflatedTo: number;
+  /** Octets of messages sent compressed, and what they were compressed to. */
+  readonly deflatedFrom: number;
+  readonly deflatedTo: number;
+  /** Octets the wire did not carry thanks to compression, both ways (negative when it grew). */
+  readonly bytesSaved: number;
+  /** Whether the connection holds a deflate context of its own now (it sends often; released when idle). */
+  readonly holdsDeflateContext: boolean;
+  /** Octets of the peer's window kept for its next message (§7.2.2). */
+  readonly peerWindowBytes: number;
 }
 
 export interface TransitionEntry {

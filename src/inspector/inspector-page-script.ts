@@ -161,9 +161,15 @@ export function inspectorPageScript(config: PageConfig): void {
     const closed = summary.closedAt === undefined ? '' : ` · closed ${clock(summary.closedAt)}`;
     find('summary-meta').textContent = `from ${summary.remoteAddress} · opened ${clock(summary.openedAt)}${closed}`;
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const compression = summary.compression;
+    const deflate =
+      compression === undefined
+        ? ' · no compression'
+        : ` · ${compression.parameters} · ${count(compression.bytesSaved, 'byte')} saved ` +
+          `(in ${compression.inflatedFrom} → ${compression.inflatedTo}, out ${compression.deflatedFrom} → ${compression.deflatedTo})`;
     find('summary-counts').textContent =
       `${count(summary.transitions, 'transition')} · ${count(summary.messagesIn, 'message')} in · ` +
-      `${count(summary.framesIn, 'frame')} in · ${count(summary.framesOut, 'frame')} out`;
+      `${count(summary.framesIn, 'frame')} in · ${count(summary.framesOut, 'frame')} out${deflate}`;
   }
 
   // ------------------------------------------------------------ the event log

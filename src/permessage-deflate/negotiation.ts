@@ -29,6 +29,12 @@ export interface PerMessageDeflateOptions {
   memLevel?: number;
   /** Messages shorter than this are sent uncompressed. Default 1024 bytes. */
   threshold?: number;
+  /**
+   * After this long without a compressed message, a connection gives back its deflate context
+   * and keeps only the peer's window as plaintext (zlib-codec.ts, idle-release.ts). 0: never
+   * keep a deflate context of its own (the server compresses each message on its own). Default 5000 ms.
+   */
+  releaseAfterIdleMs?: number;
 }
 
 export interface NegotiatedPerMessageDeflate {

@@ -88,9 +88,10 @@ export class SyncZlibStream {
   /**
    * Feed `input` and flush with `flush` (e.g. Z_SYNC_FLUSH); the output is kept until `take()`.
    * Throws ZlibOutputTooLarge once the output of the current message passes `maxOutput`, and
-   * ZlibStreamError if zlib fails; either way the current message is lost.
+   * ZlibStreamError if zlib fails; either way the current message is lost. With `keepOutput`
+   * false the output is dropped uncounted (an inflater primed with a window it already knows).
    */
-  write(input: Uint8Array, flush: number, maxOutput = Infinity): void {
+  write(input: Uint8Array, flush: number, maxOutput = Infinity, keepOutput = true): void {
     const stream = this.stream as ZlibStreamInternals & (DeflateRaw | InflateRaw);
     const handle = stream._handle;
     if (handle === null) throw new ZlibStreamError('the zlib stream is closed');
@@ -103,7 +104,7 @@ export class SyncZlibStream {
       const outLeft = state[0]!;
       const inLeft = state[1]!;
       const have = SCRATCH_SIZE - outLeft;
-      if (have > 0) {
+      if (have > 0 && keepOutput) {
         this.produced += have;
         if (this.produced > maxOutput) {
           this.pieces = [];
