@@ -13,7 +13,8 @@ import { WebSocketConnection, type ConnectionOptions } from './websocket-connect
 import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
-import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolTransition } from './protocol-machines.js';
+import { CloseCode } from './close-code.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
 import { joinTransitionHooks } from './inspector/inspection-hooks.js';
@@ -55,7 +56,7 @@ export interface ServerOptions {
    * Called on every transition any connection's machines take, with the event that caused it.
    * The event object may be reused by the connection for the next frame: copy what you keep.
    */
-  onTransition?: (connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void;
+  onTransition?: (connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void;
   /**
    * Serve the live inspector at `/inspect` on this port (src/inspector/): `true`, or options.
    * Off (the default), inspection costs nothing.
@@ -130,7 +131,7 @@ export class WebSocketServer extends EventEmitter {
    * `code` (default 1001, "going away"), and resolve once all are closed — dropping those
    * still open after `timeoutMs`.
    */
-  async close(code = 1001, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+  async close(code: number = CloseCode.goingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     this.httpServer.closeAllConnections();
     const open = [...this.connections];

@@ -11,9 +11,9 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionProtocol, type ProtocolOptions, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
-import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolTransition } from './protocol-machines.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
-import type { ProtocolError } from './protocol-error.js';
+import { InvalidStateError, type ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
@@ -37,7 +37,7 @@ export interface ConnectionOptions {
   writeHighWaterMark: number;
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
-  onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
+  onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
   /** Called with every frame header read or written (the inspector). */
   onFrame?: FrameHook | undefined;
 }
@@ -118,14 +118,18 @@ export class WebSocketConnection extends EventEmitter {
     this.protocol.ping(data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data);
   }
 
-  /** Start the closing handshake (RFC 6455 §7.1.2). */
+  /** Start the closing handshake (RFC 6455 §7.1.2); once closing or closed, nothing happens (as in ws). */
   close(code?: number, reason?: string): void {
-    this.protocol.close(code, reason);
+    try {
+      this.protocol.close(code, reason);
+    } catch (error) {
+      if (!(error instanceof InvalidStateError)) throw error;
+    }
   }
 
   /** Drop the TCP connection without a closing handshake. */
   terminate(): void {
-    this.socket.destroy();
+    this.protocol.terminate();
   }
 
   /**

@@ -13,8 +13,29 @@
  * table and the wire vocabulary. Where the RFC leaves the moment open, statesocket's is asked for:
  * a header-level violation (§5.2, §5.4, RFC 7692 §6) is answered once the header has arrived.
  */
+import type { FailureCauseType } from '../../machines/protocol-events.js';
 import { closeCodeMayBeReceived, isUtf8, RFC_RULES, Utf8Prefix, type RfcRuleName } from './rfc6455-rules.js';
 import type { Observable, WireFrame, WireStep } from './wire-steps.js';
+
+/**
+ * The rule a `violation` wire step breaks, by the cause the wire adapter built its bytes for. The
+ * cause names which bytes were sent; the close code comes from the RFC table, not from a machine.
+ */
+const RULE_OF_CAUSE = {
+  RSV1_NOT_ALLOWED: 'rsv1OnControlFrame',
+  RSV2_OR_RSV3_SET: 'rsvWithoutExtension',
+  RESERVED_OPCODE: 'reservedOpcode',
+  FRAGMENTED_CONTROL_FRAME: 'fragmentedControlFrame',
+  CONTROL_FRAME_TOO_LONG: 'controlFrameTooLong',
+  UNMASKED_FRAME: 'unmaskedFrame',
+  INVALID_PAYLOAD_LENGTH: 'invalidPayloadLength',
+  UNSUPPORTED_PAYLOAD_LENGTH: 'messageTooBig',
+  MESSAGE_TOO_BIG: 'messageTooBig',
+  INVALID_UTF8: 'invalidUtf8',
+  INFLATED_TOO_BIG: 'messageTooBig',
+  CORRUPT_COMPRESSED_DATA: 'corruptCompressedData',
+  INFLATED_TEXT_NOT_UTF8: 'invalidUtf8',
+} as const satisfies Record<FailureCauseType, RfcRuleName>;
 
 /** §5.2 opcodes. */
 const CONTINUATION = 0x0;
@@ -81,6 +102,12 @@ export class RfcExpectations {
         if (step.part === 'header') return {};
         return this.frameReceived(step.frame);
       }
+      case 'violation':
+        // A data frame that begins a message inside another breaks §5.4 before its payload is read.
+        if (step.opening !== undefined && step.opening.type !== 'CONTINUATION_FRAME' && this.message !== undefined) {
+          return this.failWith('messageInsideMessage');
+        }
+        return this.failWith(RULE_OF_CAUSE[step.cause]);
       case 'request-close':
         // §7.1.2: the application's close starts the closing handshake with its code, once.
         return this.serverSentClose ? {} : { close: { code: step.code, rule: 'closeStartsWithRequestedCode' } };

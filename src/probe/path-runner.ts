@@ -57,6 +57,8 @@ export interface PathTarget {
   readonly quietMs: number;
   /** Seeds the chopping of writes and the masking keys. */
   readonly seed: number;
+  /** The server's message size limit, if known (default 64 MiB): a message inflating past it must fail. */
+  readonly maxMessageSize?: number | undefined;
   /** The server's application starts the closing handshake on this connection; false when it cannot. */
   readonly requestClose?: ((requestPath: string, code: number) => boolean) | undefined;
   /** The server's machine transitions on this connection so far. */
@@ -123,7 +125,11 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
   const model = new ProtocolModel();
   // The RFC's own expectations, written apart from the machines the model steps.
   const rfc = new RfcExpectations();
-  const adapter = new WireAdapter(pathSeed(target.seed, path.id), `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`);
+  const adapter = new WireAdapter(
+    pathSeed(target.seed, path.id),
+    `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+    target.maxMessageSize,
+  );
   const requestPath = target.requestPath(path);
   const expectedBranches = executeOnMachine(path).branches;
   const steps: StepResult[] = [];
@@ -157,6 +163,9 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
           await c.write(bytes, step.chopping);
           break;
         }
+        case 'violation':
+          await c.write(step.bytes, step.chopping);
+          break;
         case 'tcp-end':
           c.end();
           break;
