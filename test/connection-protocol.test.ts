@@ -171,6 +171,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
         const { output, protocol } = openProtocol();
         protocol.receiveData(clientFrame(0x8, closeBody(code)));
         expect(output.framesHex()).to.deep.equal(['880203ea']);
+        expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_CLOSE_CODE', 1002)]);
       });
     }
 
@@ -179,6 +180,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
         const { output, protocol } = openProtocol();
         protocol.receiveData(clientFrame(0x8, closeBody(code)));
         expect(output.framesHex()).to.deep.equal([`8802${code.toString(16).padStart(4, '0')}`]);
+        expect(output.events).to.deep.equal([['opened'], ['closeTcp'], ['startCloseTimer']]);
       });
     }
 
@@ -186,12 +188,14 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x8, Buffer.from([0x03])));
       expect(output.framesHex()).to.deep.equal(['880203ea']);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_CLOSE_PAYLOAD', 1002)]);
     });
 
     it('fails with 1007 on a Close reason that is not UTF-8', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x8, closeBody(1000, Buffer.from('cebae1bdb9cf83cebcceb5eda080656469746564', 'hex'))));
       expect(output.framesHex()).to.deep.equal(['880203ef']);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_UTF8', 1007)]);
     });
 
     it('starts the closing handshake, waits for the peer and then closes TCP', () => {
