@@ -72,7 +72,7 @@ const utf8Text = fc.string({ unit: fc.constantFrom('a', 'é', '€', '𝄞', 'κ
 
 /** Text payloads: valid UTF-8, or valid UTF-8 with a broken sequence somewhere in it. */
 const textPayload: fc.Arbitrary<Uint8Array> = fc.oneof(
-  { weight: 3, arbitrary: utf8Text },
+  { weight: 6, arbitrary: utf8Text },
   { weight: 1, arbitrary: fc.tuple(utf8Text, fc.constantFrom(...NOT_UTF8), utf8Text).map(([a, bad, b]) => Buffer.concat([a, bad, b])) },
 );
 
@@ -83,29 +83,30 @@ const binaryPayload = fc.oneof(
 
 /** §7.4 status codes, valid and not, and any 16-bit number. */
 const closeCode = fc.oneof(
+  fc.constantFrom(1000, 1001, 1003, 1011, 3000, 4000),
   fc.constantFrom(0, 999, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 3000, 3999, 4000, 4999, 5000, 65535),
   fc.integer({ min: 0, max: 0xffff }),
 );
 
 /** Close bodies (§5.5.1): empty, one byte, a code with a reason (valid UTF-8 or not), too long. */
 const closeBody: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.constant(new Uint8Array(0)),
-  fc.uint8Array({ minLength: 1, maxLength: 1 }),
-  fc.tuple(closeCode, textPayload).map(([code, reason]) => {
+  { weight: 2, arbitrary: fc.constant(new Uint8Array(0)) },
+  { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 1 }) },
+  { weight: 5, arbitrary: fc.tuple(closeCode, textPayload).map(([code, reason]) => {
     const body = Buffer.alloc(2 + Math.min(reason.length, 123));
     body.writeUInt16BE(code, 0);
     body.set(reason.subarray(0, 123), 2);
     return body;
-  }),
-  fc.tuple(closeCode, fc.integer({ min: 124, max: 140 })).map(([code, n]) => {
+  }) },
+  { weight: 1, arbitrary: fc.tuple(closeCode, fc.integer({ min: 124, max: 140 })).map(([code, n]) => {
     const body = Buffer.alloc(2 + n, 0x62);
     body.writeUInt16BE(code, 0);
     return body;
-  }),
+  }) },
 );
 
 const controlPayload = fc.oneof(
-  { weight: 5, arbitrary: fc.uint8Array({ maxLength: 125 }) },
+  { weight: 10, arbitrary: fc.uint8Array({ maxLength: 125 }) },
   { weight: 1, arbitrary: fc.integer({ min: 126, max: 200 }).map((n) => new Uint8Array(n).fill(0x70)) },
 );
 
@@ -121,15 +122,21 @@ const maskKey = fc.uint8Array({ minLength: 4, maxLength: 4 });
 /** A frame: mostly well-formed, sometimes with one field broken. */
 const frame: fc.Arbitrary<FrameSpec> = fc
   .record({
-    kind: fc.constantFrom('text', 'binary', 'continuation', 'ping', 'pong', 'close', 'reserved'),
+    kind: fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom('text' as const, 'binary' as const) },
+      { weight: 2, arbitrary: fc.constant('continuation' as const) },
+      { weight: 8, arbitrary: fc.constantFrom('ping' as const, 'pong' as const, 'close' as const) },
+      { weight: 1, arbitrary: fc.constant('reserved' as const) },
+    ),
     fin: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
-    rsv: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) }),
-    masked: fc.oneof({ weight: 20, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    controlFin: fc.oneof({ weight: 15, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    rsv: fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) }),
+    masked: fc.oneof({ weight: 40, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     encoding: fc.oneof(
-      { weight: 10, arbitrary: fc.constant('minimal' as const) },
+      { weight: 20, arbitrary: fc.constant('minimal' as const) },
       { weight: 1, arbitrary: fc.constantFrom('16' as const, '64' as const) },
     ),
-    length: fc.option(oddLength, { freq: 25 }),
+    length: fc.oneof({ weight: 30, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: oddLength }),
     text: textPayload,
     binary: binaryPayload,
     control: controlPayload,
@@ -142,8 +149,8 @@ const frame: fc.Arbitrary<FrameSpec> = fc
     const opcode = { text: 1, binary: 2, continuation: 0, ping: 9, pong: 10, close: 8, reserved: r.reservedOpcode }[r.kind];
     const payload = r.kind === 'text' ? r.text : r.kind === 'close' ? r.close : control ? r.control : r.binary;
     // Control frames are final but for the odd one out (§5.5 forbids fragmenting them).
-    const fin = control ? r.fin || r.rsv === 0 : r.fin;
-    return { fin, rsv: r.rsv, opcode, masked: r.masked, encoding: r.encoding, length: r.length ?? undefined, payload, maskKey: r.maskKey };
+    const fin = control ? r.controlFin : r.fin;
+    return { fin, rsv: r.rsv, opcode, masked: r.masked, encoding: r.encoding, length: r.length, payload, maskKey: r.maskKey };
   });
 
 /** A valid fragmented message: text (valid UTF-8, split anywhere, even inside a character) or binary. */
@@ -191,10 +198,10 @@ export const fuzzInput: fc.Arbitrary<FuzzInput> = fc.record({
   ),
   keep: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) }),
   chunks,
-  maxMessageSize: fc.constantFrom(1 << 20, 64, 10),
-  appClose: fc.option(
-    fc.record({ after: fc.double({ min: 0, max: 1, noNaN: true }), code: fc.constantFrom(1000, 1001, 1011, 3000, 4999) }),
-    { freq: 4 },
+  maxMessageSize: fc.oneof({ weight: 3, arbitrary: fc.constant(1 << 20) }, { weight: 1, arbitrary: fc.constantFrom(64, 10) }),
+  appClose: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.record({ after: fc.double({ min: 0, max: 1, noNaN: true }), code: fc.constantFrom(1000, 1001, 1011, 3000, 4999) }) },
   ),
   ending: fc.constantFrom('tcp-closed' as const, 'tcp-end' as const, 'close-timeout' as const),
 });
