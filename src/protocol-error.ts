@@ -47,6 +47,7 @@ export const ERROR_CLOSE_CODES = {
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
 
+// Stryker disable all: messages are prose for people; programs and tests read `code` and `closeCode`.
 const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_UNEXPECTED_RSV_1: 'RSV1 must be clear',
   WS_ERR_UNEXPECTED_RSV_2_3: 'RSV2 and RSV3 must be clear',
@@ -64,6 +65,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
 };
+// Stryker restore all
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
