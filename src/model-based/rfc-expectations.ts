@@ -14,7 +14,7 @@
  * a header-level violation (§5.2, §5.4, RFC 7692 §6) is answered once the header has arrived.
  */
 import type { FailureCauseType } from '../../machines/protocol-events.js';
-import { closeCodeMayBeReceived, isUtf8, RFC_RULES, Utf8Prefix, type RfcRuleName } from './rfc6455-rules.js';
+import { closeCodeMayBeReceived, isUtf8, RFC_OPCODES, RFC_RULES, Utf8Prefix, type RfcRuleName } from './rfc6455-rules.js';
 import type { Observable, WireFrame, WireStep } from './wire-steps.js';
 
 /**
@@ -37,13 +37,7 @@ const RULE_OF_CAUSE = {
   INFLATED_TEXT_NOT_UTF8: 'invalidUtf8',
 } as const satisfies Record<FailureCauseType, RfcRuleName>;
 
-/** §5.2 opcodes. */
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
+const { CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG } = RFC_OPCODES;
 
 /** What the RFC requires of the server's Close frames and Pongs in one step. */
 interface StepRequirement {
@@ -122,7 +116,7 @@ export class RfcExpectations {
     const control = (opcode & 0x8) !== 0;
     const rsv1 = (frame.rsv & 0b100) !== 0;
     if ((frame.rsv & 0b011) !== 0 || (rsv1 && !this.deflate)) return 'rsvWithoutExtension';
-    if (![CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG].includes(opcode)) return 'reservedOpcode';
+    if (!(Object.values(RFC_OPCODES) as number[]).includes(opcode)) return 'reservedOpcode';
     if (control && !frame.fin) return 'fragmentedControlFrame';
     if (control && rsv1) return 'rsv1OnControlFrame';
     if (control && frame.payload.length > 125) return 'controlFrameTooLong';

@@ -138,6 +138,9 @@ export const RFC_RULES = {
 
 export type RfcRuleName = keyof typeof RFC_RULES;
 
+/** §5.2: "Opcode: 4 bits"; %x3-7 and %xB-F are reserved. */
+export const RFC_OPCODES = { CONTINUATION: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const;
+
 /**
  * RFC 3629 §4, the syntax of UTF-8 byte sequences, one byte at a time:
  *   UTF8-2 = %xC2-DF UTF8-tail

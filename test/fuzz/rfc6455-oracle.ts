@@ -24,7 +24,7 @@
  *   python-websockets report the same).
  */
 
-import { closeCodeMayBeReceived, isUtf8, Utf8Prefix } from '../../src/model-based/rfc6455-rules.js';
+import { closeCodeMayBeReceived, isUtf8, RFC_OPCODES, Utf8Prefix } from '../../src/model-based/rfc6455-rules.js';
 
 /** What the client does: bytes after the handshake, perhaps a close by the server's application, then TCP ends. */
 export interface ClientScenario {
@@ -55,13 +55,7 @@ export interface ExpectedOutcome {
   readonly closedWith: { readonly code: number; readonly reason: string };
 }
 
-/** §5.2: "Opcode: 4 bits". */
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
+const { CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG } = RFC_OPCODES;
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
@@ -121,7 +115,7 @@ export function expectedOutcome(scenario: ClientScenario): ExpectedOutcome {
     // §5.2: "%x3-7 are reserved for further non-control frames", "%xB-F are reserved for further
     // control frames"; "If an unknown opcode is received, the receiving endpoint MUST _Fail the
     // WebSocket Connection_."
-    if (![CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG].includes(opcode)) { fail(1002); break; }
+    if (!(Object.values(RFC_OPCODES) as number[]).includes(opcode)) { fail(1002); break; }
     // §5.5: "All control frames ... MUST NOT be fragmented."
     if (isControl && !fin) { fail(1002); break; }
 
