@@ -60,7 +60,7 @@ export type FrameViolationType =
   | 'CONTROL_FRAME_TOO_LONG'
   /** §5.1: a client frame without MASK. */
   | 'UNMASKED_FRAME'
-  /** §5.2: a 64-bit length with its most significant bit set. */
+  /** §5.2: a 64-bit length with its most significant bit set, or a length not in the minimal number of bytes. */
   | 'INVALID_PAYLOAD_LENGTH'
   /** A 64-bit length beyond 2^53 - 1. */
   | 'UNSUPPORTED_PAYLOAD_LENGTH';

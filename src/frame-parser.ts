@@ -245,7 +245,14 @@ export class FrameParser {
   private getPayloadLength16(): void {
     const source = this.takeHeaderBytes(2);
     if (source === null) return;
-    this.header.payloadLength = source.readUInt16BE(this.fieldOffset);
+    const length = source.readUInt16BE(this.fieldOffset);
+    // §5.2: "the minimal number of bytes MUST be used to encode the length, for example, the
+    // length of a 124-byte-long string can't be encoded as the sequence 126, 0, 124."
+    if (length < 126) {
+      this.fail('INVALID_PAYLOAD_LENGTH');
+      return;
+    }
+    this.header.payloadLength = length;
     this.state = GET_MASK;
   }
 
@@ -265,7 +272,13 @@ export class FrameParser {
       this.fail('UNSUPPORTED_PAYLOAD_LENGTH');
       return;
     }
-    this.header.payloadLength = high * 0x100000000 + source.readUInt32BE(this.fieldOffset + 4);
+    const length = high * 0x100000000 + source.readUInt32BE(this.fieldOffset + 4);
+    // §5.2: "the minimal number of bytes MUST be used to encode the length".
+    if (length < 0x10000) {
+      this.fail('INVALID_PAYLOAD_LENGTH');
+      return;
+    }
+    this.header.payloadLength = length;
     this.state = GET_MASK;
   }
 

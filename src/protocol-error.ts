@@ -25,7 +25,7 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_CONTROL_FRAME_TOO_LONG: CloseCode.protocolError,
   /** §5.1: "The server MUST close the connection upon receiving a frame that is not masked." */
   WS_ERR_EXPECTED_MASK: CloseCode.protocolError,
-  /** §5.2: a 64-bit length with its most significant bit set. */
+  /** §5.2: a 64-bit length with its most significant bit set, or a length not in the minimal number of bytes. */
   WS_ERR_INVALID_PAYLOAD_LENGTH: CloseCode.protocolError,
   /** A 64-bit length beyond 2^53 - 1: too big for any limit (§10.4). */
   WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH: CloseCode.messageTooBig,
@@ -47,6 +47,7 @@ export const ERROR_CLOSE_CODES = {
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
 
+// Stryker disable all: messages are prose for people; programs and tests read `code` and `closeCode`.
 const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_UNEXPECTED_RSV_1: 'RSV1 must be clear',
   WS_ERR_UNEXPECTED_RSV_2_3: 'RSV2 and RSV3 must be clear',
@@ -54,7 +55,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_FRAGMENTED_CONTROL_FRAME: 'FIN must be set on a control frame',
   WS_ERR_CONTROL_FRAME_TOO_LONG: 'a control frame payload is at most 125 bytes',
   WS_ERR_EXPECTED_MASK: 'MASK must be set',
-  WS_ERR_INVALID_PAYLOAD_LENGTH: 'the most significant bit of the length must be clear',
+  WS_ERR_INVALID_PAYLOAD_LENGTH: 'the length must have its most significant bit clear and use the minimal number of bytes',
   WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH: 'payload length above 2^53 - 1 is not supported',
   WS_ERR_UNEXPECTED_CONTINUATION: 'a continuation frame with no message to continue',
   WS_ERR_EXPECTED_CONTINUATION: 'a new message inside a fragmented one',
@@ -64,6 +65,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
 };
+// Stryker restore all
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -38,6 +38,14 @@ function openProtocol(maxMessageSize = 1 << 20) {
   return { output, protocol };
 }
 
+/**
+ * What the application and the I/O layer hear when the connection fails (RFC 6455 §7.1.7): the
+ * error with its API code and close code, the server closing TCP first (§7.1.1), the close timer.
+ */
+function failedWith(code: string, closeCode: number): unknown[][] {
+  return [['error', code, closeCode], ['closeTcp'], ['startCloseTimer']];
+}
+
 /** Feed bytes one at a time: the core must not care about chunking. */
 function feedByteByByte(protocol: ConnectionProtocol, bytes: Buffer) {
   for (let i = 0; i < bytes.length; i++) protocol.receiveData(Buffer.from([bytes[i]!]));
@@ -78,7 +86,8 @@ describe('ConnectionProtocol (sans-I/O)', () => {
     it('delivers a text message fed one byte at a time', () => {
       const { output, protocol } = openProtocol();
       feedByteByByte(protocol, clientFrame(0x1, 'Hello'));
-      expect(output.events).to.deep.include(['message', Buffer.from('Hello').toString('hex'), false]);
+      expect(output.events).to.deep.equal([['opened'], ['message', Buffer.from('Hello').toString('hex'), false]]);
+      expect(output.framesHex()).to.deep.equal([]);
     });
 
     it('reassembles a fragmented binary message with a ping between the fragments', () => {
@@ -95,15 +104,15 @@ describe('ConnectionProtocol (sans-I/O)', () => {
     it('fails with 1002 when a continuation frame has no message to continue', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x0, 'x'));
-      expect(output.events).to.deep.include(['error', 'WS_ERR_UNEXPECTED_CONTINUATION', 1002]);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_UNEXPECTED_CONTINUATION', 1002)]);
       expect(output.framesHex()).to.deep.equal(['880203ea']);
-      expect(output.events.slice(-2)).to.deep.equal([['closeTcp'], ['startCloseTimer']]);
     });
 
     it('fails with 1002 when a new message starts between fragments', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(Buffer.concat([clientFrame(0x1, 'a', { fin: false }), clientFrame(0x1, 'b')]));
-      expect(output.events).to.deep.include(['error', 'WS_ERR_EXPECTED_CONTINUATION', 1002]);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_EXPECTED_CONTINUATION', 1002)]);
+      expect(output.framesHex()).to.deep.equal(['880203ea']);
     });
 
     it('fails with 1007 as soon as a text frame stops being valid UTF-8, before the frame ends', () => {
@@ -111,21 +120,23 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       const frame = clientFrame(0x1, Buffer.from('cebae1bdb9cf83cebcceb5f4908080656469746564', 'hex'));
       const invalidAt = frame.length - 8; // header + valid prefix + f4 90
       protocol.receiveData(frame.subarray(0, invalidAt));
-      expect(output.events).to.deep.include(['error', 'WS_ERR_INVALID_UTF8', 1007]);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_UTF8', 1007)]);
       expect(output.framesHex()).to.deep.equal(['880203ef']);
     });
 
     it('fails with 1007 when a text message ends inside a UTF-8 sequence', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x1, Buffer.from('41e282', 'hex')));
-      expect(output.events).to.deep.include(['error', 'WS_ERR_INVALID_UTF8', 1007]);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_UTF8', 1007)]);
+      expect(output.framesHex()).to.deep.equal(['880203ef']);
     });
 
     it('fails with 1009 at the header of a frame that would make the message too big', () => {
       const { output, protocol } = openProtocol(10);
       protocol.receiveData(clientFrame(0x2, 'abcdef', { fin: false }));
       protocol.receiveData(clientFrame(0x0, 'ghijk').subarray(0, 6));
-      expect(output.events).to.deep.include(['error', 'WS_ERR_MESSAGE_TOO_BIG', 1009]);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_MESSAGE_TOO_BIG', 1009)]);
+      expect(output.framesHex()).to.deep.equal(['880203f1']);
     });
 
     it('accepts a message of exactly the limit assembled from many fragments', () => {
@@ -160,6 +171,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
         const { output, protocol } = openProtocol();
         protocol.receiveData(clientFrame(0x8, closeBody(code)));
         expect(output.framesHex()).to.deep.equal(['880203ea']);
+        expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_CLOSE_CODE', 1002)]);
       });
     }
 
@@ -168,6 +180,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
         const { output, protocol } = openProtocol();
         protocol.receiveData(clientFrame(0x8, closeBody(code)));
         expect(output.framesHex()).to.deep.equal([`8802${code.toString(16).padStart(4, '0')}`]);
+        expect(output.events).to.deep.equal([['opened'], ['closeTcp'], ['startCloseTimer']]);
       });
     }
 
@@ -175,12 +188,14 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x8, Buffer.from([0x03])));
       expect(output.framesHex()).to.deep.equal(['880203ea']);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_CLOSE_PAYLOAD', 1002)]);
     });
 
     it('fails with 1007 on a Close reason that is not UTF-8', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(clientFrame(0x8, closeBody(1000, Buffer.from('cebae1bdb9cf83cebcceb5eda080656469746564', 'hex'))));
       expect(output.framesHex()).to.deep.equal(['880203ef']);
+      expect(output.events).to.deep.equal([['opened'], ...failedWith('WS_ERR_INVALID_UTF8', 1007)]);
     });
 
     it('starts the closing handshake, waits for the peer and then closes TCP', () => {

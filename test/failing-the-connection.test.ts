@@ -80,7 +80,7 @@ const causes: Cause[] = [
   { what: 'an unmasked frame (§5.1)', bytes: clientFrame(0x1, 'x', { mask: null }), step: 'connection: open -UNMASKED_FRAME-> closing', error: 'WS_ERR_EXPECTED_MASK', closeCode: 1002 },
   { what: 'a 64-bit length with its top bit set (§5.2)', bytes: longHeader(0x2, 0x80000000, 0), step: 'connection: open -INVALID_PAYLOAD_LENGTH-> closing', error: 'WS_ERR_INVALID_PAYLOAD_LENGTH', closeCode: 1002 },
   { what: 'a 64-bit length of 2^53 (§10.4)', bytes: longHeader(0x2, 0x200000, 0), step: 'connection: open -UNSUPPORTED_PAYLOAD_LENGTH-> closing', error: 'WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH', closeCode: 1009 },
-  { what: 'a frame announcing more than the message limit (§10.4)', bytes: longHeader(0x2, 0, 2048), step: 'connection: open -MESSAGE_TOO_BIG-> closing', error: 'WS_ERR_MESSAGE_TOO_BIG', closeCode: 1009 },
+  { what: 'a frame announcing more than the message limit (§10.4)', bytes: longHeader(0x2, 0, 0x10000), step: 'connection: open -MESSAGE_TOO_BIG-> closing', error: 'WS_ERR_MESSAGE_TOO_BIG', closeCode: 1009 },
   { what: 'text that is not UTF-8 (§8.1)', bytes: clientFrame(0x1, Buffer.from([0x48, 0xff])), step: 'connection: open -INVALID_UTF8-> closing', error: 'WS_ERR_INVALID_UTF8', closeCode: 1007 },
   { what: 'compressed data that does not inflate (RFC 7692 §8)', bytes: clientFrame(0x2, Buffer.from([0xff, 0xff, 0xff, 0xff]), { rsv: 4 }), step: 'connection: open -CORRUPT_COMPRESSED_DATA-> closing', error: 'WS_ERR_INVALID_COMPRESSED_DATA', closeCode: 1007 },
   { what: 'a compressed message inflating past the limit', bytes: clientFrame(0x2, deflated(Buffer.alloc(4096)), { rsv: 4 }), step: 'connection: open -INFLATED_TOO_BIG-> closing', error: 'WS_ERR_MESSAGE_TOO_BIG', closeCode: 1009 },

@@ -252,6 +252,22 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
       expectFailure('82 ff 8000000000000000', 'INVALID_PAYLOAD_LENGTH');
     });
 
+    it('reports a violation when a length is not in the minimal number of bytes (§5.2)', () => {
+      // "the length of a 124-byte-long string can't be encoded as the sequence 126, 0, 124".
+      expectFailure('82 fe 007c', 'INVALID_PAYLOAD_LENGTH');
+      expectFailure('82 fe 0000', 'INVALID_PAYLOAD_LENGTH');
+      expectFailure('82 ff 000000000000ffff', 'INVALID_PAYLOAD_LENGTH');
+      expectFailure('82 ff 0000000000000005', 'INVALID_PAYLOAD_LENGTH');
+    });
+
+    it('accepts the smallest length of each encoding: 126 in 16 bits, 65536 in 64 bits', () => {
+      for (const [text, length] of [['82 fe 007e 00000000', 126], ['82 ff 0000000000010000 00000000', 65536]] as const) {
+        const recorder = parse(hex(text), []);
+        expect(recorder.violations).to.deep.equal([]);
+        expect(recorder.events).to.deep.equal([{ type: 'header', fin: true, rsv1: false, opcode: 2, payloadLength: length }]);
+      }
+    });
+
     it('reports a violation when a 64-bit length is above 2^53 - 1', () => {
       expectFailure('82 ff 0020000000000000', 'UNSUPPORTED_PAYLOAD_LENGTH');
     });

@@ -39,6 +39,17 @@ describe('permessage-deflate (RFC 7692)', () => {
       expect(negotiate('permessage-deflate')).to.equal('permessage-deflate');
     });
 
+    it('declines window bits that are not a decimal 8–15 without leading zeros (RFC 7692 §7.1.2)', () => {
+      for (const bits of ['150', '7', '16', '09', '1O']) {
+        expect(negotiate(`permessage-deflate; client_max_window_bits=${bits}`), `client ${bits}`).to.equal(undefined);
+        expect(negotiate(`permessage-deflate; server_max_window_bits=${bits}`), `server ${bits}`).to.equal(undefined);
+      }
+    });
+
+    it('announces client_max_window_bits when the offer named a value, even 15', () => {
+      expect(negotiate('permessage-deflate; client_max_window_bits=15')).to.equal('permessage-deflate; client_max_window_bits=15');
+    });
+
     it('answers what Autobahn section 12 offers', () => {
       expect(negotiate('permessage-deflate; client_no_context_takeover; client_max_window_bits')).to.equal(
         'permessage-deflate; client_no_context_takeover',

@@ -7,7 +7,9 @@
  * - always, what the client can see: the HTTP response, echoed messages, Pongs, Close frames and
  *   their codes, the server's FIN, the server dropping TCP;
  * - when the server reports its machines' transitions (statesocket in-process, `transitionsOf`),
- *   also every transition of every machine.
+ *   also every transition of every machine;
+ * - always, what RFC 6455 requires of the step, judged apart from the machines
+ *   (src/model-based/rfc-expectations.ts), so that a wrong machine cannot vouch for itself.
  * A step's window ends once everything expected was seen (and recorded), plus a quiet period in
  * which nothing else may arrive.
  *
@@ -21,6 +23,7 @@ import { describeEvent, openingHandshakeOf } from '../model-based/event-samples.
 import { executeOnMachine } from '../model-based/machine-execution.js';
 import type { ModelPath } from '../model-based/model-paths.js';
 import { ProtocolModel, type ModelTransition, type StepPrediction } from '../model-based/protocol-model.js';
+import { RfcExpectations } from '../model-based/rfc-expectations.js';
 import { pathSeed, WireAdapter } from '../model-based/wire-adapter.js';
 import {
   describeObservables,
@@ -120,6 +123,8 @@ function describeRecord(record: TransitionRecord): string {
 export async function runPath(path: ModelPath, target: PathTarget): Promise<PathRunResult> {
   const started = performance.now();
   const model = new ProtocolModel();
+  // The RFC's own expectations, written apart from the machines the model steps.
+  const rfc = new RfcExpectations();
   const adapter = new WireAdapter(
     pathSeed(target.seed, path.id),
     `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
@@ -197,6 +202,7 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
     if (!observablesMatch(expected, observed)) {
       problems.push(`expected ${describeObservables(expected)}, observed ${describeObservables(observed)}`);
     }
+    for (const broken of rfc.check(step, observed)) problems.push(`RFC: ${broken}`);
     const recorded = records();
     if (recorded !== undefined) {
       const want = model.transitions.map(describeRecord);
