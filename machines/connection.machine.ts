@@ -6,7 +6,7 @@
  * in closing-handshake.machine.ts, those of messages in message.machine.ts. No timers:
  * the I/O layer turns timeouts into events.
  */
-import { setup } from 'xstate';
+import { and, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
 import {
   asksForVersion13,
@@ -28,17 +28,28 @@ export const connectionMachine = setup({
     /** §4.2.2: a version the server does not speak gets 426 and the versions it does. */
     isUnsupportedVersion: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !asksForVersion13(event),
-    /** §4.2.1 items 1, 2, 4, 5: HTTP version, Host, Connection: Upgrade, a 16-byte key. */
+    /**
+     * §4.2.1 items 1, 2, 4, 5: HTTP version, Host, Connection: Upgrade, a 16-byte key; and §4.1:
+     * a |Sec-WebSocket-Protocol| that is a list of unique tokens.
+     */
     isMalformedHandshake: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !isWellFormedUpgradeRequest(event),
     /** RFC 7692 §5: the client offered permessage-deflate and the server accepted an offer. */
     isPerMessageDeflateAgreed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.perMessageDeflateAgreed,
+    /**
+     * §4.2.2 item 5.4 /subprotocol/: "Either a single value representing the subprotocol the
+     * server is ready to use or null. The value chosen MUST be derived from the client's
+     * handshake". The I/O layer asked the application and keeps only a value the client offered.
+     */
+    isSubprotocolChosen: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.subprotocol !== undefined,
   },
   actions: {
     // Effects. The machine names them; the protocol core carries them out from the action
     // list that each transition returns. An actor running this machine performs no I/O.
     /** §4.2.2 item 5: send 101 Switching Protocols with |Sec-WebSocket-Accept|. */
     acceptHandshake: () => {},
+    /** §4.2.2 item 5.4: answer with |Sec-WebSocket-Protocol| naming the chosen subprotocol. */
+    answerSubprotocol: () => {},
     /** RFC 7692 §7.2: from now on, messages may be compressed (RSV1) in both directions. */
     enablePerMessageDeflate: () => {},
     /** Answer with an HTTP error status and close the TCP connection. */
@@ -58,7 +69,13 @@ export const connectionMachine = setup({
           { guard: 'isNotWebSocketUpgrade', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isUnsupportedVersion', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isMalformedHandshake', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
+          {
+            guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake'],
+          },
           { guard: 'isPerMessageDeflateAgreed', target: 'open', actions: ['enablePerMessageDeflate', 'acceptHandshake'] },
+          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake'] },
           { target: 'open', actions: 'acceptHandshake' },
         ],
         // (A TCP connection that closes before its upgrade request is complete never gets a

@@ -24,7 +24,7 @@ import type {
   HandshakeRequestEvent,
   ProtocolEvent,
 } from '../machines/protocol-events.js';
-import { handshakeRefusal, switchingProtocolsResponse, type HandshakeRefusal } from './opening-handshake.js';
+import { handshakeRefusal, refusalReason, switchingProtocolsHeaders, type HandshakeRefusal } from './opening-handshake.js';
 import { parseExtensionOffers } from './permessage-deflate/extension-header.js';
 import {
   negotiatePerMessageDeflate,
@@ -78,6 +78,11 @@ export interface ProtocolOutput {
   destroyTcp(): void;
   /** Send CLOSE_TIMEOUT (via `closeTimeout()`) after the close timeout, unless TCP closes first. */
   startCloseTimer(): void;
+  /**
+   * The 101 response's header lines, before they are written: the server's `headers` event may
+   * inspect or add to them (optional).
+   */
+  handshakeHeaders?(headers: string[]): void;
   /** The handshake succeeded: the connection is open. */
   opened(): void;
   message(data: Buffer, isBinary: boolean): void;
@@ -162,6 +167,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   private failure: ProtocolError | undefined;
   private handshakeKey = '';
   private perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
+  /** RFC 6455 §4.2.2 item 5.4: the subprotocol the server answered with ('' for none). */
+  subprotocol = '';
   private compressor: MessageCompressor | undefined;
 
   constructor(
@@ -182,6 +189,11 @@ export class ConnectionProtocol implements FrameParserHandler {
       message: compiledMachines[1].states[this.states[1]!]!,
       closingHandshake: compiledMachines[2].states[this.states[2]!]!,
     };
+  }
+
+  /** The extensions in use, as the WebSocket API's `extensions` ('' or 'permessage-deflate'). */
+  get extensions(): string {
+    return this.compressor === undefined ? '' : 'permessage-deflate';
   }
 
   /** Application data may be sent: open, and no Close frame sent or received. */
@@ -236,6 +248,13 @@ export class ConnectionProtocol implements FrameParserHandler {
     if (!this.canSend) throw new Error(`cannot ping: the connection is ${this.readyState}`);
     if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
     this.writeControlFrame(OPCODE_PING, encodeFrame(OPCODE_PING, data));
+  }
+
+  /** RFC 6455 §5.5.3: "A Pong frame MAY be sent unsolicited" (a unidirectional heartbeat). */
+  pong(data: Uint8Array = Buffer.alloc(0)): void {
+    if (!this.canSend) throw new Error(`cannot pong: the connection is ${this.readyState}`);
+    if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
+    this.writeControlFrame(OPCODE_PONG, encodeFrame(OPCODE_PONG, data));
   }
 
   /** RFC 6455 §7.1.2: start the closing handshake. */
@@ -407,14 +426,21 @@ export class ConnectionProtocol implements FrameParserHandler {
         this.parser.rsv1Allowed = true;
         return;
       }
+      case 'answerSubprotocol':
+        this.subprotocol = (event as HandshakeRequestEvent).subprotocol!;
+        return;
       case 'acceptHandshake': {
-        const extensions = this.compressor ? [`Sec-WebSocket-Extensions: ${this.perMessageDeflateAgreed!.response}`] : [];
-        this.output.write(Buffer.from(switchingProtocolsResponse(this.handshakeKey, extensions)));
+        const extra = this.compressor ? [`Sec-WebSocket-Extensions: ${this.perMessageDeflateAgreed!.response}`] : [];
+        if (this.subprotocol !== '') extra.push(`Sec-WebSocket-Protocol: ${this.subprotocol}`);
+        const headers = switchingProtocolsHeaders(this.handshakeKey, extra);
+        this.output.handshakeHeaders?.(headers);
+        this.output.write(Buffer.from(`${headers.join('\r\n')}\r\n\r\n`));
         this.output.opened();
         return;
       }
       case 'rejectHandshake': {
-        this.output.refuseHandshake(handshakeRefusal(action.params!['status'] as number));
+        const status = action.params!['status'] as number;
+        this.output.refuseHandshake(handshakeRefusal(status, refusalReason(status, event as HandshakeRequestEvent)));
         return;
       }
       case 'reportClosed':
@@ -471,8 +497,9 @@ export class ConnectionProtocol implements FrameParserHandler {
         this.output.pong(this.controlPayload());
         return;
       case 'echoCloseFrame':
-        // §5.5.1: "the endpoint typically echos the status code it received".
-        this.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(this.closeCodeReceived));
+        // §5.5.1: "the endpoint typically echos the status code it received"; the reason goes
+        // back with it, as ws does (it was checked to be UTF-8 before this action ran).
+        this.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(this.closeCodeReceived, this.closeReasonReceived));
         return;
       case 'sendCloseFrame':
         this.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(this.closeCodeToSend(action, event), this.closeReasonToSend));

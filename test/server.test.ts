@@ -64,7 +64,7 @@ describe('WebSocketServer over TCP', () => {
   let echo: EchoServer;
   const start = async (options: ServerOptions = {}) => (echo = await startEchoServer({ port: 0, ...options }));
   // Clients left open do not answer the shutdown Close: drop them after 100 ms.
-  afterEach(async () => echo?.server.close(1001, 'test over', 100));
+  afterEach(async () => echo?.server.shutdown(1001, 'test over', 100));
 
   describe('opening handshake', () => {
     it('refuses a plain HTTP request with 426 and Sec-WebSocket-Version: 13', async () => {

@@ -19,7 +19,7 @@
  * TCP is gone (TCP_CLOSED) once both sides ended it or one dropped it.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { CloseFrameEvent, ProtocolEvent } from '../../machines/protocol-events.js';
+import type { CloseFrameEvent, HandshakeRequestEvent, ProtocolEvent } from '../../machines/protocol-events.js';
 import { statePath } from '../compiled-machine.js';
 import { isValidUtf8, Utf8StreamValidator } from '../utf8-validator.js';
 import { MACHINE_IDS, type MachineId } from './event-samples.js';
@@ -74,6 +74,8 @@ export class ProtocolModel {
   // The connection, as the I/O layer sees it.
   accepted = false;
   deflateAgreed = false;
+  /** The subprotocol the server answered with (answerSubprotocol). */
+  subprotocol: string | undefined;
   /** The machines said to read no more frames (`ignoreFurtherFrames`), or a frame header broke §5.2. */
   framesIgnored = false;
   serverEnded = false;
@@ -118,7 +120,7 @@ export class ProtocolModel {
    * Predicts what the step makes the server do. For a handshake, `deflateAgreed` says whether the
    * server agreed to permessage-deflate (the server decides; the client only offers).
    */
-  apply(step: WireStep, deflateAgreed = step.kind === 'handshake' && step.offerDeflate): StepPrediction {
+  apply(step: WireStep, deflateAgreed = step.kind === 'handshake' && step.offerDeflate, subprotocol?: string): StepPrediction {
     this.events = [];
     this.stepTransitions = [];
     this.expected = [];
@@ -130,6 +132,7 @@ export class ProtocolModel {
           httpVersion: step.httpVersion,
           headers: { ...step.headers },
           perMessageDeflateAgreed: step.offerDeflate && deflateAgreed,
+          ...(subprotocol === undefined ? {} : { subprotocol }),
         });
         break;
       case 'frame':
@@ -273,7 +276,10 @@ export class ProtocolModel {
     switch (type) {
       case 'acceptHandshake':
         this.accepted = true;
-        this.expected.push({ kind: 'http', status: 101, deflate: this.deflateAgreed });
+        this.expected.push({ kind: 'http', status: 101, deflate: this.deflateAgreed, ...(this.subprotocol ? { subprotocol: this.subprotocol } : {}) });
+        return;
+      case 'answerSubprotocol':
+        this.subprotocol = (event as HandshakeRequestEvent).subprotocol;
         return;
       case 'enablePerMessageDeflate':
         this.deflateAgreed = true;

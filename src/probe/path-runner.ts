@@ -142,7 +142,9 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
       const response = c.observed.slice(before).find((item) => item.kind === 'http');
       const agreed = response?.kind === 'http' && response.deflate;
       if (step.offerDeflate && response?.kind === 'http' && response.status === 101 && !agreed) deflateDeclined = true;
-      prediction = model.apply(step, agreed);
+      // RFC 6455 §4.2.2 item 5.4: the server chooses a subprotocol, or none; the model follows it.
+      const subprotocol = response?.kind === 'http' ? response.subprotocol : undefined;
+      prediction = model.apply(step, agreed, subprotocol);
     } else {
       prediction = model.apply(step);
       switch (step.kind) {
