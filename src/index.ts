@@ -5,6 +5,7 @@ export {
   type ServerOptions,
   type ListeningAddress,
   type VerifyClient,
+  type VerifyClientCallback,
   type VerifyClientInfo,
   type WebSocketServerEvents,
 } from './server.js';

@@ -55,10 +55,14 @@ export interface VerifyClientInfo {
   req: IncomingMessage;
 }
 
-/** `(info) => boolean`, or `(info, callback) => void` answering `callback(result, code?, message?, headers?)`. */
-export type VerifyClient =
-  | ((info: VerifyClientInfo) => boolean)
-  | ((info: VerifyClientInfo, callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void) => void);
+/** How an asynchronous `verifyClient` answers: accept, or refuse with a status (default 401), a body and headers. */
+export type VerifyClientCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void;
+
+/**
+ * `(info) => boolean`, or — when it declares two parameters, as `ws` tells them apart —
+ * `(info, callback) => void` answering through `callback`.
+ */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => boolean | void;
 
 export interface ServerOptions {
   /** Listen on this port (0: a free one) and host; exactly one of `port`, `server`, `noServer`. */
@@ -398,16 +402,13 @@ export class WebSocketServer extends EventEmitter {
       req: request,
     };
     if (verifyClient.length >= 2) {
-      (verifyClient as (info: VerifyClientInfo, cb: (result: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void) => void)(
-        info,
-        (result, code, message, headers) => {
-          if (!result) return abortHandshake(socket, code || 401, message, headers);
-          this.completeUpgrade(request, socket, head, callback);
-        },
-      );
+      verifyClient(info, (result, code, message, headers) => {
+        if (!result) return abortHandshake(socket, code || 401, message, headers);
+        this.completeUpgrade(request, socket, head, callback);
+      });
       return;
     }
-    if (!(verifyClient as (info: VerifyClientInfo) => boolean)(info)) return abortHandshake(socket, 401);
+    if (!verifyClient(info, () => {})) return abortHandshake(socket, 401);
     this.completeUpgrade(request, socket, head, callback);
   }
 
