@@ -48,5 +48,12 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   });
   httpsServer?.listen(port, host);
   const listening = await server.listen();
-  return { server, url: listening.url, port: listening.port, close: () => server.shutdown() };
+  const close = async () => {
+    await server.shutdown();
+    if (httpsServer === undefined) return;
+    // The HTTPS server is the echo server's own: it stops with it.
+    httpsServer.closeAllConnections();
+    await new Promise((resolve) => httpsServer.close(resolve));
+  };
+  return { server, url: listening.url, port: listening.port, close };
 }
