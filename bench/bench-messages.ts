@@ -67,6 +67,8 @@ export interface EchoJob {
   fragments: number;
   /** Offer permessage-deflate and send each message compressed (RSV1). */
   deflate: boolean;
+  /** Connect over TLS (wss://; the server's certificate is made for the run and not verified). */
+  tls?: boolean;
   warmupMessages: number;
   messages: number;
   /** Each phase (warm-up, measurement) stops after this long, counted or not. */

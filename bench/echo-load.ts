@@ -51,7 +51,7 @@ interface LoadConnection {
 
 export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<EchoResult> {
   const request = handshakeRequest(job.port, job.deflate);
-  const opened = await inBatches(job.connections, 50, () => openWebSocket(job.port, request));
+  const opened = await inBatches(job.connections, 50, () => openWebSocket(job.port, request, job.tls ?? false));
   const failure = opened.find((result) => result.status === 'rejected');
   if (failure !== undefined) throw new Error(`opening a connection failed: ${(failure as PromiseRejectedResult).reason}`);
   const sockets = (opened as PromiseFulfilledResult<OpenWebSocket>[]).map((result) => result.value);

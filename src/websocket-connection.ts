@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { ConnectionProtocol, type ProtocolOptions, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
+import { ConnectionProtocol, type ProtocolOptions, type ReadyState } from './connection-protocol.js';
 import type { CompiledTransition } from './compiled-machine.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import type { ProtocolError } from './protocol-error.js';
@@ -20,10 +20,18 @@ import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
 import type { FrameHook } from './inspector/inspection-hooks.js';
+import {
+  kConnection,
+  SocketOutput,
+  socketOnClose,
+  socketOnData,
+  socketOnDrain,
+  socketOnEnd,
+  socketOnError,
+  uncorkConnection,
+  type ConnectedSocket,
+} from './socket-output.js';
 
-/** The socket's connection, for the socket listeners below (shared functions, no closures). */
-const kConnection = Symbol('statesocket connection');
-type ConnectedSocket = Socket & { [kConnection]: WebSocketConnection };
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
   return new PerMessageDeflateCodec(agreed, options);
@@ -83,16 +91,17 @@ export interface WebSocketConnectionEvents {
   error: [error: ProtocolError];
 }
 
-type Listener<Events, E extends keyof Events> = Events[E] extends unknown[] ? (...args: Events[E]) => void : never;
+/** The listener of event `E` of an event map: `(...args) => void` with the event's arguments. */
+export type EventListenerOf<Events, E extends keyof Events> = Events[E] extends unknown[] ? (...args: Events[E]) => void : never;
 
 /** Typed listener methods: a misspelt event name or a wrong listener fails to compile. */
 export interface WebSocketConnection {
-  on<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
-  once<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
-  off<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
-  addListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
-  removeListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
-  prependListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: Listener<WebSocketConnectionEvents, E>): this;
+  on<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  once<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  off<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  addListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  removeListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  prependListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
   emit<E extends keyof WebSocketConnectionEvents>(event: E, ...args: WebSocketConnectionEvents[E]): boolean;
 }
 
@@ -372,91 +381,5 @@ export class WebSocketConnection extends EventEmitter {
   closeTimeout(): void {
     this.closeTimer = undefined;
     this.protocolCore.closeTimeout();
-  }
-}
-
-function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
-  this[kConnection].receive(chunk);
-}
-
-function socketOnEnd(this: ConnectedSocket): void {
-  this[kConnection].receiveTcpEnd();
-}
-
-function socketOnDrain(this: ConnectedSocket): void {
-  this[kConnection].resumeReading();
-}
-
-function socketOnClose(this: ConnectedSocket): void {
-  this[kConnection].receiveTcpClosed();
-}
-
-function socketOnError(this: ConnectedSocket): void {
-  this.destroy();
-}
-
-function uncorkConnection(connection: WebSocketConnection): void {
-  connection.uncork();
-}
-
-function closeTimerExpired(connection: WebSocketConnection): void {
-  connection.closeTimeout();
-}
-
-/** The protocol core's output, carried out on the socket and as connection events. */
-class SocketOutput implements ProtocolOutput {
-  constructor(private readonly connection: WebSocketConnection) {}
-
-  write(bytes: Uint8Array): void {
-    const socket = this.connection.socket;
-    if (!socket.destroyed && socket.writable) socket.write(bytes);
-  }
-
-  refuseHandshake(refusal: HandshakeRefusal): void {
-    this.connection.refusal = refusal;
-  }
-
-  handshakeHeaders(headers: string[]): void {
-    this.connection.onHandshakeHeaders?.(headers);
-  }
-
-  closeTcp(): void {
-    this.connection.socket.end();
-    // Keep reading (and discarding) so that the peer's FIN is seen.
-    this.connection.resumeReading();
-    if (this.connection.isPaused) this.connection.resume();
-  }
-
-  destroyTcp(): void {
-    this.connection.socket.destroy();
-  }
-
-  startCloseTimer(): void {
-    const connection = this.connection;
-    if (connection.closeTimer !== undefined) clearTimeout(connection.closeTimer);
-    connection.closeTimer = setTimeout(closeTimerExpired, connection.options.closeTimeoutMs, connection);
-    connection.closeTimer.unref();
-  }
-
-  opened(): void {}
-
-  message(data: Buffer, isBinary: boolean): void {
-    this.connection.deliverMessage(data, isBinary);
-  }
-
-  ping(data: Buffer): void {
-    this.connection.emit('ping', data);
-  }
-
-  pong(data: Buffer): void {
-    this.connection.emit('pong', data);
-  }
-
-  protocolError(error: ProtocolError): void {
-    if (this.connection.listenerCount('error') > 0) this.connection.emit('error', error);
-  }
-
-  closed(code: number, reason: string): void {
-    this.connection.emit('close', code, Buffer.from(reason));
   }
 }
