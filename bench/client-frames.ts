@@ -6,18 +6,18 @@
  * measurement is built here beforehand, so that sending costs a `socket.write` of bytes
  * that already exist, the same for every server.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { encodeClientFrame } from '../src/frame-encoder.js';
+import { secWebSocketAccept } from '../src/opening-handshake.js';
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const OPCODE_CONTINUATION = 0x0;
 const OPCODE_TEXT = 0x1;
 const OPCODE_CLOSE = 0x8;
 
-/** RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key before hashing. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** One key for every connection: the servers do not care, and the request is built once. */
 const HANDSHAKE_KEY = randomBytes(16).toString('base64');
-const EXPECTED_ACCEPT = createHash('sha1').update(HANDSHAKE_KEY + WEBSOCKET_GUID).digest('base64');
+const EXPECTED_ACCEPT = secWebSocketAccept(HANDSHAKE_KEY);
 const END_OF_HEADERS = Buffer.from('\r\n\r\n');
 /** RFC 7692 §7.2.1: removed from the end of every compressed message. */
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -71,26 +71,9 @@ export function negotiatedClientWindowBits(extensions: string): number | null {
   return bits === undefined ? 15 : Number(bits);
 }
 
-/** One client frame, masked with `maskKey` (RFC 6455 §5.2, §5.3). */
+/** One client frame, masked with `maskKey` (RFC 6455 §5.2, §5.3): src/'s one client-frame encoder. */
 export function maskedFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, maskKey: Uint8Array): Buffer {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const frame = Buffer.allocUnsafe(2 + lengthBytes + 4 + length);
-  frame[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-  if (length < 126) frame[1] = 0x80 | length;
-  else if (length < 0x10000) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  const keyAt = 2 + lengthBytes;
-  frame.set(maskKey, keyAt);
-  const payloadAt = keyAt + 4;
-  for (let i = 0; i < length; i++) frame[payloadAt + i] = payload[i]! ^ maskKey[i & 3]!;
-  return frame;
+  return encodeClientFrame(opcode, payload, maskKey, { fin, rsv: rsv1 ? 0b100 : 0 });
 }
 
 /** A Close frame with status 1000 and no reason. */

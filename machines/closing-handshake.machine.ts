@@ -1,22 +1,69 @@
 /**
  * Control frames and the closing handshake (RFC 6455 §5.5, §7), including failing the
- * connection (§7.1.7).
+ * connection (§7.1.7) and the close code the application is told (§7.1.5).
  *
- * Rules for this file: every decision about Ping, Pong and Close frames, about who closes
- * TCP and when, lives here. No timers: the machine asks for one (`startCloseTimer`) and the
- * I/O layer answers with CLOSE_TIMEOUT.
+ * Rules for this file: every decision about Ping, Pong and Close frames, about the application's
+ * `close()`, about who closes TCP and when, lives here. No timers: the machine asks for one
+ * (`startCloseTimer`) and the I/O layer answers with CLOSE_TIMEOUT.
  */
 import { not, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
+import { failWith, refuse, sharedActions } from './shared-actions.js';
 import { isValidCloseCode } from '../src/close-code.js';
 
-/** §5.5.1: after the Close frame answers or fails the connection, the server closes TCP first (§7.1.1). */
-const failWithProtocolError = [
-  { type: 'sendCloseFrame', params: { closeCode: 1002 } },
-  'ignoreFurtherFrames',
-  'closeTcp',
-  'startCloseTimer',
-] as const;
+export const closingHandshakeActions = {
+  ...sharedActions,
+  /** The connection is open: tell the application. */
+  reportOpen: () => {},
+  /** §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response". */
+  sendPong: () => {},
+  /** Tell the application a Ping arrived. */
+  reportPing: () => {},
+  /** Tell the application a Pong arrived. */
+  reportPong: () => {},
+  /** §7.1.5: the valid Close received sets _The WebSocket Connection Close Code_ (1005 if it had no code) and reason. */
+  recordCloseCode: () => {},
+  /** §5.5.1: answer a Close with a Close, "typically echoing the status code it received". */
+  echoCloseFrame: () => {},
+  /** §7.1.2: send a Close frame with the code and reason the application asked for. */
+  sendCloseFrame: () => {},
+  /** §7.1.7: "the endpoint SHOULD send a Close frame with an appropriate status code": the failure's. */
+  sendFailureCloseFrame: () => {},
+  /** Tell the application why the connection failed (the ProtocolError `failConnection` recorded). */
+  reportFailure: () => {},
+  /** Stop reading frames: after a Close or a failure, further bytes are not read (§5.5.1, §7.1.7). */
+  stopReadingFrames: () => {},
+  /** §7.1.1: "the server SHOULD close the underlying TCP connection" first: send FIN. */
+  closeTcp: () => {},
+  /** Drop the TCP connection at once (a peer that never finished closing). */
+  destroyTcp: () => {},
+  /** Ask the I/O layer for a CLOSE_TIMEOUT after the configured close timeout. */
+  startCloseTimer: () => {},
+};
+
+/** §7.1.7 while no Close was sent: send the failure's Close, read no more, close TCP first (§7.1.1). */
+const failAndSendClose = ['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'] as const;
+/** §7.1.7 once our Close is sent: no second Close (§5.5.1), read no more, close TCP (the timer runs). */
+const failAfterClose = ['stopReadingFrames', 'reportFailure', 'closeTcp'] as const;
+
+/** The branches of a received Close frame: its body decides (§5.5.1, §7.4). */
+function closeFrameBranches(answered: 'answer' | 'alreadySent') {
+  const onValid = answered === 'answer'
+    ? (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'closeTcp', 'startCloseTimer'] as const)
+    : // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
+      (['recordCloseCode', 'stopReadingFrames', 'closeTcp'] as const);
+  const onInvalid = answered === 'answer' ? failAndSendClose : failAfterClose;
+  return [
+    { guard: 'hasNoCloseBody', target: 'closeHandshakeComplete', actions: onValid },
+    // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer".
+    { guard: 'hasOneByteCloseBody', target: 'failed', actions: [failWith('WS_ERR_INVALID_CLOSE_PAYLOAD'), ...onInvalid] },
+    // §7.4.1/§7.4.2: codes an endpoint must not send (1004–1006, 1015, <1000, 1016–2999, ≥5000).
+    { guard: not('isValidCloseCode'), target: 'failed', actions: [failWith('WS_ERR_INVALID_CLOSE_CODE'), ...onInvalid] },
+    // §8.1: invalid UTF-8 → "_Fail the WebSocket Connection_" with 1007 (§7.4.1).
+    { guard: not('isUtf8CloseReason'), target: 'failed', actions: [failWith('WS_ERR_INVALID_UTF8'), ...onInvalid] },
+    { target: 'closeHandshakeComplete', actions: onValid },
+  ] as const;
+}
 
 export const closingHandshakeMachine = setup({
   types: {
@@ -32,67 +79,26 @@ export const closingHandshakeMachine = setup({
     /** §5.5.1: "the body ... MAY contain UTF-8-encoded data" — it must be valid UTF-8. */
     isUtf8CloseReason: ({ event }) => event.type === 'CLOSE_FRAME' && event.reasonIsUtf8,
   },
-  actions: {
-    // Effects. The machine names them; the protocol core carries them out from the action
-    // list that each transition returns. An actor running this machine performs no I/O.
-    /** §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response". */
-    sendPong: () => {},
-    /** Tell the application a Ping arrived. */
-    reportPing: () => {},
-    /** Tell the application a Pong arrived. */
-    reportPong: () => {},
-    /** §5.5.1: answer a Close with a Close, "typically echoing the status code it received". */
-    echoCloseFrame: () => {},
-    /** Send a Close frame with the status code in params, or in the event that caused it. */
-    sendCloseFrame: (_, _params: { closeCode: number } | undefined) => {},
-    /** Stop reading frames: §5.5.1 "the endpoint ... MUST NOT send more data", and we read no more. */
-    ignoreFurtherFrames: () => {},
-    /** §7.1.1: "the server SHOULD close the underlying TCP connection" first: send FIN. */
-    closeTcp: () => {},
-    /** Drop the TCP connection at once (a peer that never finished closing). */
-    destroyTcp: () => {},
-    /** Ask the I/O layer for a CLOSE_TIMEOUT after the configured close timeout. */
-    startCloseTimer: () => {},
-  },
+  actions: closingHandshakeActions,
 }).createMachine({
   id: 'closingHandshake',
-  initial: 'open',
+  initial: 'connecting',
   states: {
+    /** §4.1 CONNECTING: the opening handshake has not completed; there is nothing to close yet. */
+    connecting: {
+      on: {
+        CONNECTION_OPENED: { target: 'open', actions: 'reportOpen' },
+        CLOSE_REQUESTED: { actions: refuse('close') },
+      },
+    },
     /** Neither side has sent a Close frame. */
     open: {
       on: {
         PING_FRAME: { actions: ['sendPong', 'reportPing'] },
         PONG_FRAME: { actions: 'reportPong' },
-        CLOSE_FRAME: [
-          {
-            guard: 'hasNoCloseBody',
-            target: 'closeHandshakeComplete',
-            actions: ['echoCloseFrame', 'ignoreFurtherFrames', 'closeTcp', 'startCloseTimer'],
-          },
-          { guard: 'hasOneByteCloseBody', target: 'failed', actions: failWithProtocolError },
-          // §7.4.1/§7.4.2: codes an endpoint must not send (1004–1006, 1015, <1000, 1016–2999, ≥5000).
-          { guard: not('isValidCloseCode'), target: 'failed', actions: failWithProtocolError },
-          // §8.1: invalid UTF-8 → "_Fail the WebSocket Connection_" with 1007 (§7.4.1).
-          {
-            guard: not('isUtf8CloseReason'),
-            target: 'failed',
-            actions: [
-              { type: 'sendCloseFrame', params: { closeCode: 1007 } },
-              'ignoreFurtherFrames',
-              'closeTcp',
-              'startCloseTimer',
-            ],
-          },
-          {
-            target: 'closeHandshakeComplete',
-            actions: ['echoCloseFrame', 'ignoreFurtherFrames', 'closeTcp', 'startCloseTimer'],
-          },
-        ],
+        CLOSE_FRAME: closeFrameBranches('answer'),
         // §7.1.7: "the endpoint SHOULD send a Close frame with an appropriate status code".
-        PROTOCOL_ERROR: {
-          target: 'failed',
-          actions: ['sendCloseFrame', 'ignoreFurtherFrames', 'closeTcp', 'startCloseTimer'],
-        },
+        CONNECTION_FAILED: { target: 'failed', actions: failAndSendClose },
         // §7.1.2: "Start the WebSocket Closing Handshake": send a Close and wait for the peer's.
         CLOSE_REQUESTED: { target: 'closeSent', actions: ['sendCloseFrame', 'startCloseTimer'] },
         // The peer closed TCP without a Close frame: §7.1.5, status 1006.
@@ -107,9 +113,10 @@ export const closingHandshakeMachine = setup({
         // Close frame" — having only sent one, it still answers (§5.5.1 forbids data frames, not control frames).
         PING_FRAME: { actions: ['sendPong', 'reportPing'] },
         PONG_FRAME: { actions: 'reportPong' },
-        // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
-        CLOSE_FRAME: { target: 'closeHandshakeComplete', actions: ['ignoreFurtherFrames', 'closeTcp'] },
-        PROTOCOL_ERROR: { target: 'failed', actions: ['ignoreFurtherFrames', 'closeTcp'] },
+        CLOSE_FRAME: closeFrameBranches('alreadySent'),
+        CONNECTION_FAILED: { target: 'failed', actions: failAfterClose },
+        // §7.1.2: the closing handshake is started once.
+        CLOSE_REQUESTED: { actions: refuse('close') },
         CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
         TCP_END: { target: 'closed', actions: 'closeTcp' },
         TCP_CLOSED: { target: 'closed' },
@@ -118,6 +125,7 @@ export const closingHandshakeMachine = setup({
     /** Both Close frames are exchanged; the server has closed its side of TCP and waits for the peer's. */
     closeHandshakeComplete: {
       on: {
+        CLOSE_REQUESTED: { actions: refuse('close') },
         CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
         TCP_CLOSED: { target: 'closed' },
       },
@@ -125,11 +133,16 @@ export const closingHandshakeMachine = setup({
     /** §7.1.7 "_Fail the WebSocket Connection_": a Close with the error's code is sent and TCP is closing. */
     failed: {
       on: {
+        CLOSE_REQUESTED: { actions: refuse('close') },
         CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
         TCP_CLOSED: { target: 'closed' },
       },
     },
     /** §7.1.4: the TCP connection is closed. */
-    closed: { type: 'final' },
+    closed: {
+      on: {
+        CLOSE_REQUESTED: { actions: refuse('close') },
+      },
+    },
   },
 });

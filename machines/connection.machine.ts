@@ -2,18 +2,82 @@
  * The connection lifecycle of RFC 6455 §4 and §7: CONNECTING → OPEN → CLOSING → CLOSED,
  * the states the WebSocket API calls readyState.
  *
- * Rules for this file: every lifecycle transition lives here; the details of closing live
- * in closing-handshake.machine.ts, those of messages in message.machine.ts. No timers:
- * the I/O layer turns timeouts into events.
+ * Rules for this file: every lifecycle transition lives here, and so does every decision about
+ * the application's `send`, `ping`, `pong` and `terminate` calls and about the failure causes the
+ * frame parser and the data plane find (each cause its own event, naming its error and close
+ * code). The details of closing live in closing-handshake.machine.ts, those of messages in
+ * message.machine.ts. No timers: the I/O layer turns timeouts into events.
  */
 import { and, setup } from 'xstate';
-import type { ProtocolEvent } from './protocol-events.js';
+import type { FailureCauseType, ProtocolEvent } from './protocol-events.js';
+import { failWith, refuse, sharedActions } from './shared-actions.js';
 import {
   asksForVersion13,
   asksForWebSocketUpgrade,
   isGetRequest,
   isWellFormedUpgradeRequest,
 } from '../src/opening-handshake.js';
+
+export const connectionActions = {
+  ...sharedActions,
+  /** §4.2.2 item 5: send 101 Switching Protocols with |Sec-WebSocket-Accept|; the connection is open (CONNECTION_OPENED). */
+  acceptHandshake: () => {},
+  /** §4.2.2 item 5.4: answer with |Sec-WebSocket-Protocol| naming the chosen subprotocol. */
+  answerSubprotocol: () => {},
+  /** RFC 7692 §7.2: from now on, messages may be compressed (RSV1) in both directions. */
+  enablePerMessageDeflate: () => {},
+  /** Answer with an HTTP error status and close the TCP connection. */
+  rejectHandshake: (_: unknown, _params: { readonly status: number }) => {},
+  /** Start reading frames from the bytes that arrive (before the handshake, none are read). */
+  startReadingFrames: () => {},
+  /** §6.1: send the application's message (a data frame; RFC 7692: compressed when agreed). */
+  sendMessage: () => {},
+  /** §5.5.2: send the application's Ping. */
+  sendPing: () => {},
+  /** §5.5.3: "A Pong frame MAY be sent unsolicited": send the application's Pong. */
+  sendUnsolicitedPong: () => {},
+  /** Drop the TCP connection at once (the application's `terminate()`). */
+  destroyTcp: () => {},
+  /** Tell the application that the connection is closed, with §7.1.5's close code and reason. */
+  reportClosed: () => {},
+};
+
+/**
+ * The failure causes found outside the machines, each with the API error code (and so the close
+ * code, src/protocol-error.ts) the connection is failed with.
+ */
+const failureCauses = {
+  // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values";
+  // RFC 7692 §6: never on a control frame.
+  RSV1_NOT_ALLOWED: failWith('WS_ERR_UNEXPECTED_RSV_1'),
+  RSV2_OR_RSV3_SET: failWith('WS_ERR_UNEXPECTED_RSV_2_3'),
+  // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+  RESERVED_OPCODE: failWith('WS_ERR_INVALID_OPCODE'),
+  // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+  FRAGMENTED_CONTROL_FRAME: failWith('WS_ERR_FRAGMENTED_CONTROL_FRAME'),
+  CONTROL_FRAME_TOO_LONG: failWith('WS_ERR_CONTROL_FRAME_TOO_LONG'),
+  // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
+  UNMASKED_FRAME: failWith('WS_ERR_EXPECTED_MASK'),
+  // §5.2: "the most significant bit MUST be 0".
+  INVALID_PAYLOAD_LENGTH: failWith('WS_ERR_INVALID_PAYLOAD_LENGTH'),
+  // §10.4: "an implementation ... SHOULD impose a limit on frame sizes"; 1009, "too big for it to process".
+  UNSUPPORTED_PAYLOAD_LENGTH: failWith('WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH'),
+  MESSAGE_TOO_BIG: failWith('WS_ERR_MESSAGE_TOO_BIG'),
+  INFLATED_TOO_BIG: failWith('WS_ERR_MESSAGE_TOO_BIG'),
+  // §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is
+  // not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_."
+  INVALID_UTF8: failWith('WS_ERR_INVALID_UTF8'),
+  INFLATED_TEXT_NOT_UTF8: failWith('WS_ERR_INVALID_UTF8'),
+  // RFC 7692 §8: data that does not inflate fails the connection.
+  CORRUPT_COMPRESSED_DATA: failWith('WS_ERR_INVALID_COMPRESSED_DATA'),
+} as const satisfies Record<FailureCauseType, ReturnType<typeof failWith>>;
+
+/** Each cause fails the connection: from OPEN it starts closing; while CLOSING it stays there. */
+function failOnEachCause(target: 'closing' | undefined) {
+  return Object.fromEntries(
+    Object.entries(failureCauses).map(([cause, action]) => [cause, { target, actions: action }]),
+  ) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
+}
 
 export const connectionMachine = setup({
   types: {
@@ -43,20 +107,7 @@ export const connectionMachine = setup({
      */
     isSubprotocolChosen: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.subprotocol !== undefined,
   },
-  actions: {
-    // Effects. The machine names them; the protocol core carries them out from the action
-    // list that each transition returns. An actor running this machine performs no I/O.
-    /** §4.2.2 item 5: send 101 Switching Protocols with |Sec-WebSocket-Accept|. */
-    acceptHandshake: () => {},
-    /** §4.2.2 item 5.4: answer with |Sec-WebSocket-Protocol| naming the chosen subprotocol. */
-    answerSubprotocol: () => {},
-    /** RFC 7692 §7.2: from now on, messages may be compressed (RSV1) in both directions. */
-    enablePerMessageDeflate: () => {},
-    /** Answer with an HTTP error status and close the TCP connection. */
-    rejectHandshake: (_, _params: { status: number }) => {},
-    /** Tell the application that the connection is closed, with the code and reason. */
-    reportClosed: () => {},
-  },
+  actions: connectionActions,
 }).createMachine({
   id: 'connection',
   initial: 'connecting',
@@ -72,12 +123,21 @@ export const connectionMachine = setup({
           {
             guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
             target: 'open',
-            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake'],
+            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
           },
-          { guard: 'isPerMessageDeflateAgreed', target: 'open', actions: ['enablePerMessageDeflate', 'acceptHandshake'] },
-          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake'] },
-          { target: 'open', actions: 'acceptHandshake' },
+          {
+            guard: 'isPerMessageDeflateAgreed',
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
+          },
+          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
+          { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
         ],
+        // Nothing may be sent before the handshake completed (§4.1: data frames follow the handshake).
+        SEND_REQUESTED: { actions: refuse('send') },
+        PING_REQUESTED: { actions: refuse('ping') },
+        PONG_REQUESTED: { actions: refuse('pong') },
+        TERMINATE_REQUESTED: { target: 'closed', actions: 'destroyTcp' },
         // (A TCP connection that closes before its upgrade request is complete never gets a
         // connection: Node's HTTP server handles it, so CONNECTING has no TCP_CLOSED transition.)
       },
@@ -85,20 +145,38 @@ export const connectionMachine = setup({
     /** §4.2.2: "the WebSocket connection is established" and in the OPEN state. */
     open: {
       on: {
+        SEND_REQUESTED: { actions: 'sendMessage' },
+        PING_REQUESTED: { actions: 'sendPing' },
+        PONG_REQUESTED: { actions: 'sendUnsolicitedPong' },
         CLOSE_FRAME: { target: 'closing' },
         CLOSE_REQUESTED: { target: 'closing' },
-        PROTOCOL_ERROR: { target: 'closing' },
+        CONNECTION_FAILED: { target: 'closing' },
+        ...failOnEachCause('closing'),
         TCP_END: { target: 'closing' },
+        TERMINATE_REQUESTED: { target: 'closing', actions: 'destroyTcp' },
         TCP_CLOSED: { target: 'closed', actions: 'reportClosed' },
       },
     },
     /** §7.1.3: "The WebSocket Closing Handshake is Started" (by either side, or by failing). */
     closing: {
       on: {
+        // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
+        SEND_REQUESTED: { actions: refuse('send') },
+        PING_REQUESTED: { actions: refuse('ping') },
+        PONG_REQUESTED: { actions: refuse('pong') },
+        // Frames are still read after our Close, until the peer's (§7.1.3): they can still fail.
+        ...failOnEachCause(undefined),
+        TERMINATE_REQUESTED: { actions: 'destroyTcp' },
         TCP_CLOSED: { target: 'closed', actions: 'reportClosed' },
       },
     },
     /** §7.1.4: "The WebSocket Connection is Closed": the TCP connection is gone. */
-    closed: { type: 'final' },
+    closed: {
+      on: {
+        SEND_REQUESTED: { actions: refuse('send') },
+        PING_REQUESTED: { actions: refuse('ping') },
+        PONG_REQUESTED: { actions: refuse('pong') },
+      },
+    },
   },
 });

@@ -8,6 +8,7 @@
  */
 import { and, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
+import { failWith, sharedActions } from './shared-actions.js';
 
 type MessageKind = 'Text' | 'Binary' | 'CompressedText' | 'CompressedBinary';
 
@@ -55,20 +56,20 @@ function messageInProgress(kind: MessageKind) {
             {
               guard: 'isCompressed',
               target: '#message.failed',
-              actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_UNEXPECTED_RSV_1', closeCode: 1002 } },
+              actions: failWith('WS_ERR_UNEXPECTED_RSV_1'),
             },
-            { guard: 'isFinalFrame', target: 'finalFrame' },
-            { target: 'fragment' },
+            { guard: 'isFinalFrame', target: 'finalFrame', actions: 'continueMessage' },
+            { target: 'fragment', actions: 'continueMessage' },
           ],
           // §5.4: "The fragments of one message MUST NOT be interleaved between the
           // fragments of another message unless an extension has been negotiated".
           TEXT_FRAME: {
             target: '#message.failed',
-            actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_EXPECTED_CONTINUATION', closeCode: 1002 } },
+            actions: failWith('WS_ERR_EXPECTED_CONTINUATION'),
           },
           BINARY_FRAME: {
             target: '#message.failed',
-            actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_EXPECTED_CONTINUATION', closeCode: 1002 } },
+            actions: failWith('WS_ERR_EXPECTED_CONTINUATION'),
           },
           CONTROL_FRAME: {},
         },
@@ -76,6 +77,28 @@ function messageInProgress(kind: MessageKind) {
     },
   } as const;
 }
+
+export const messageActions = {
+  ...sharedActions,
+  /** Start collecting a text message: its bytes are checked as UTF-8 as they arrive (§8.1). */
+  beginTextMessage: () => {},
+  /** Start collecting a binary message. */
+  beginBinaryMessage: () => {},
+  /** Start collecting a compressed text message (RFC 7692): inflated, then checked as UTF-8. */
+  beginCompressedTextMessage: () => {},
+  /** Start collecting a compressed binary message (RFC 7692). */
+  beginCompressedBinaryMessage: () => {},
+  /** A continuation frame of the message in progress starts: its payload joins the message. */
+  continueMessage: () => {},
+  /** Hand the complete text message to the application. */
+  deliverTextMessage: () => {},
+  /** Hand the complete binary message to the application. */
+  deliverBinaryMessage: () => {},
+  /** RFC 7692 §7.2.2: inflate the message, check it as UTF-8, hand it to the application. */
+  deliverCompressedTextMessage: () => {},
+  /** RFC 7692 §7.2.2: inflate the message and hand it to the application. */
+  deliverCompressedBinaryMessage: () => {},
+};
 
 export const messageMachine = setup({
   types: {
@@ -91,28 +114,7 @@ export const messageMachine = setup({
       (event.type === 'TEXT_FRAME' || event.type === 'BINARY_FRAME' || event.type === 'CONTINUATION_FRAME') &&
       event.rsv1,
   },
-  actions: {
-    // Effects. The machine names them; the protocol core carries them out from the action
-    // list that each transition returns. An actor running this machine performs no I/O.
-    /** Start collecting a text message: its bytes are checked as UTF-8 as they arrive (§8.1). */
-    beginTextMessage: () => {},
-    /** Start collecting a binary message. */
-    beginBinaryMessage: () => {},
-    /** Start collecting a compressed text message (RFC 7692): inflated, then checked as UTF-8. */
-    beginCompressedTextMessage: () => {},
-    /** Start collecting a compressed binary message (RFC 7692). */
-    beginCompressedBinaryMessage: () => {},
-    /** Hand the complete text message to the application. */
-    deliverTextMessage: () => {},
-    /** Hand the complete binary message to the application. */
-    deliverBinaryMessage: () => {},
-    /** RFC 7692 §7.2.2: inflate the message, check it as UTF-8, hand it to the application. */
-    deliverCompressedTextMessage: () => {},
-    /** RFC 7692 §7.2.2: inflate the message and hand it to the application. */
-    deliverCompressedBinaryMessage: () => {},
-    /** The frame sequence breaks §5.4: fail the connection (§7.1.7) with the given code. */
-    reportProtocolError: (_, _params: { code: string; closeCode: number }) => {},
-  },
+  actions: messageActions,
 }).createMachine({
   id: 'message',
   initial: 'awaitingMessage',
@@ -125,7 +127,7 @@ export const messageMachine = setup({
         // §5.4: a continuation frame continues a message; with none in progress there is nothing to continue.
         CONTINUATION_FRAME: {
           target: 'failed',
-          actions: { type: 'reportProtocolError', params: { code: 'WS_ERR_UNEXPECTED_CONTINUATION', closeCode: 1002 } },
+          actions: failWith('WS_ERR_UNEXPECTED_CONTINUATION'),
         },
         CONTROL_FRAME: {},
       },

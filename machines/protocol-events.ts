@@ -4,7 +4,8 @@
  * machine that declares it (a machine ignores events it does not know).
  *
  * Events carry only what a guard needs to choose a branch; payload bytes stay in the
- * protocol core so machine context stays finite.
+ * protocol core so machine context stays finite. Events without fields are constants the core
+ * reuses, so the hot path allocates no event.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -30,24 +31,6 @@ export interface DataFrameEvent {
   rsv1: boolean;
 }
 
-/** The last payload byte of the current data frame has arrived. */
-export interface FrameEndEvent {
-  type: 'FRAME_END';
-}
-
-/** A control frame's header has arrived (RFC 6455 §5.5); it may sit between fragments. */
-export interface ControlFrameEvent {
-  type: 'CONTROL_FRAME';
-}
-
-export interface PingFrameEvent {
-  type: 'PING_FRAME';
-}
-
-export interface PongFrameEvent {
-  type: 'PONG_FRAME';
-}
-
 /**
  * A whole Close frame has arrived (RFC 6455 §5.5.1). `payloadLength` is the body's length,
  * `code` the status code when the body has one, `reasonIsUtf8` whether the reason is valid UTF-8.
@@ -59,45 +42,104 @@ export interface CloseFrameEvent {
   reasonIsUtf8: boolean;
 }
 
-/** The peer broke the protocol or a limit: fail the connection with `closeCode` (§7.1.7). */
-export interface ProtocolErrorEvent {
-  type: 'PROTOCOL_ERROR';
-  closeCode: number;
-}
-
 /** The application asked to start the closing handshake (§7.1.2). */
 export interface CloseRequestedEvent {
   type: 'CLOSE_REQUESTED';
   code: number;
 }
 
-/** The peer never finished the closing handshake or never closed TCP in time. */
-export interface CloseTimeoutEvent {
-  type: 'CLOSE_TIMEOUT';
+/**
+ * A frame header the frame parser refuses (RFC 6455 §5.1, §5.2, §5.5): each cause is its own
+ * event, so the machine that fails the connection names the cause and its close code.
+ */
+export type FrameViolationType =
+  /** §5.2: RSV1 set without permessage-deflate, or RFC 7692 §6: on a control frame. */
+  | 'RSV1_NOT_ALLOWED'
+  /** §5.2: RSV2 or RSV3 set. */
+  | 'RSV2_OR_RSV3_SET'
+  /** §5.2: an opcode of %x3-7 or %xB-F. */
+  | 'RESERVED_OPCODE'
+  /** §5.5: a control frame with FIN clear. */
+  | 'FRAGMENTED_CONTROL_FRAME'
+  /** §5.5: a control frame longer than 125 bytes. */
+  | 'CONTROL_FRAME_TOO_LONG'
+  /** §5.1: a client frame without MASK. */
+  | 'UNMASKED_FRAME'
+  /** §5.2: a 64-bit length with its most significant bit set. */
+  | 'INVALID_PAYLOAD_LENGTH'
+  /** A 64-bit length beyond 2^53 - 1. */
+  | 'UNSUPPORTED_PAYLOAD_LENGTH';
+
+/** What the data plane finds in a message's payload (RFC 6455 §8.1, §10.4; RFC 7692 §7.2.2). */
+export type PayloadViolationType =
+  /** §10.4: the frame's length would take the message over `maxMessageSize`. */
+  | 'MESSAGE_TOO_BIG'
+  /** §8.1: a text message's bytes are not UTF-8 (checked as they arrive). */
+  | 'INVALID_UTF8'
+  /** RFC 7692: the message inflates beyond `maxMessageSize`. */
+  | 'INFLATED_TOO_BIG'
+  /** RFC 7692 §8: the compressed data does not inflate. */
+  | 'CORRUPT_COMPRESSED_DATA'
+  /** §8.1: a compressed text message inflates to bytes that are not UTF-8. */
+  | 'INFLATED_TEXT_NOT_UTF8';
+
+export type FailureCauseType = FrameViolationType | PayloadViolationType;
+
+/** A cause of failing the connection, found outside the machines (parser, data plane). */
+export interface FailureCauseEvent {
+  type: FailureCauseType;
 }
 
-/** The peer ended its side of the TCP connection (FIN received). */
-export interface TcpEndEvent {
-  type: 'TCP_END';
+/** Application calls (RFC 6455 §6.1 send, §5.5.2 ping, §5.5.3 pong, terminate): each a request the machines accept or refuse. */
+export interface ApplicationRequestEvent {
+  type: 'SEND_REQUESTED' | 'PING_REQUESTED' | 'PONG_REQUESTED' | 'TERMINATE_REQUESTED';
 }
 
-/** The TCP connection is gone, for whatever reason. */
-export interface TcpClosedEvent {
-  type: 'TCP_CLOSED';
+/** Events without fields. */
+export interface BareEvent {
+  type:
+    /** The last payload byte of the current data frame has arrived. */
+    | 'FRAME_END'
+    /** A control frame's header has arrived (§5.5); it may sit between fragments. */
+    | 'CONTROL_FRAME'
+    | 'PING_FRAME'
+    | 'PONG_FRAME'
+    /** `acceptHandshake` sent the 101: the connection is open (for the machines that did not decide it). */
+    | 'CONNECTION_OPENED'
+    /** `failConnection` ran: a machine failed the connection (§7.1.7); the others follow. */
+    | 'CONNECTION_FAILED'
+    /** The peer never finished the closing handshake or never closed TCP in time. */
+    | 'CLOSE_TIMEOUT'
+    /** The peer ended its side of the TCP connection (FIN received). */
+    | 'TCP_END'
+    /** The TCP connection is gone, for whatever reason. */
+    | 'TCP_CLOSED';
 }
 
 export type ProtocolEvent =
   | HandshakeRequestEvent
   | DataFrameEvent
-  | FrameEndEvent
-  | ControlFrameEvent
-  | PingFrameEvent
-  | PongFrameEvent
   | CloseFrameEvent
-  | ProtocolErrorEvent
   | CloseRequestedEvent
-  | CloseTimeoutEvent
-  | TcpEndEvent
-  | TcpClosedEvent;
+  | FailureCauseEvent
+  | ApplicationRequestEvent
+  | BareEvent;
 
 export type ProtocolEventType = ProtocolEvent['type'];
+
+/** Every failure cause found outside the machines, in a stable order. */
+export const FAILURE_CAUSE_TYPES: readonly FailureCauseType[] = [
+  'RSV1_NOT_ALLOWED',
+  'RSV2_OR_RSV3_SET',
+  'RESERVED_OPCODE',
+  'FRAGMENTED_CONTROL_FRAME',
+  'CONTROL_FRAME_TOO_LONG',
+  'UNMASKED_FRAME',
+  'INVALID_PAYLOAD_LENGTH',
+  'UNSUPPORTED_PAYLOAD_LENGTH',
+  'MESSAGE_TOO_BIG',
+  'INVALID_UTF8',
+  'INFLATED_TOO_BIG',
+  'CORRUPT_COMPRESSED_DATA',
+  'INFLATED_TEXT_NOT_UTF8',
+];

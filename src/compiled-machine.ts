@@ -16,19 +16,29 @@
  */
 import { initialTransition, transition, type AnyStateMachine, type AnyMachineSnapshot } from 'xstate';
 
+/** An action a transition runs: its name and its static params, as the machine file writes them. */
 export interface CompiledAction {
   readonly type: string;
-  readonly params: Readonly<Record<string, unknown>> | undefined;
+  readonly params: unknown;
 }
 
-/** One transition of the table: where a state goes on an event, and what it does. */
-export interface CompiledTransition {
+/**
+ * One transition a machine took, as the `onTransition` hook and the inspector see it: the
+ * machine, the state it left and the state it entered, the event type, and the actions it ran
+ * (names and static params, e.g. `failConnection` with `{ error: 'WS_ERR_INVALID_UTF8', closeCode: 1007 }`).
+ */
+export interface TransitionRecord<A extends CompiledAction = CompiledAction> {
   readonly machineId: string;
   readonly eventType: string;
   readonly source: string;
   readonly target: string;
+  readonly actions: readonly A[];
+}
+
+/** One entry of the table: a TransitionRecord plus the row of the target state. */
+export interface CompiledTransition<A extends CompiledAction = CompiledAction> extends TransitionRecord<A> {
+  /** @internal The table row of `target`. */
   readonly targetIndex: number;
-  readonly actions: readonly CompiledAction[];
 }
 
 type GuardImplementation = (args: { context: unknown; event: unknown }, params: unknown) => boolean;
@@ -53,20 +63,37 @@ function stateValue(path: string): unknown {
   return rest.length === 0 ? head : { [head!]: stateValue(rest.join('.')) };
 }
 
-/** The named guards a transition's guard refers to, through `not(...)`. */
+// XState internals this project relies on, all here and pinned by test/compiled-machine.test.ts
+// ("the XState internals it relies on"): a machine's `idMap` of state nodes (also read by
+// src/diagrams/machine-graph.ts through `stateNodesOf`) and the `guards` operands of the guard
+// functions `not()` and `and()` return.
+
+/** Every state node of the machine, the root included (XState's `idMap`). */
+export function stateNodesOf(machine: AnyStateMachine): AnyStateMachine['root'][] {
+  return [...(machine as unknown as { idMap: Map<string, AnyStateMachine['root']> }).idMap.values()];
+}
+
+/** The operands of a guard made by `not(...)`, `and([...])` or `or([...])`; undefined for other guards. */
+export function guardOperands(guard: unknown): readonly unknown[] | undefined {
+  const operands = typeof guard === 'function' ? (guard as unknown as { guards?: unknown }).guards : undefined;
+  return Array.isArray(operands) ? operands : undefined;
+}
+
+/** The named guards a transition's guard refers to, through `not(...)` and `and(...)`. */
 function guardNamesOf(guard: unknown, into: Set<string>): void {
   if (guard === undefined) return;
+  const operands = guardOperands(guard);
   if (typeof guard === 'string') into.add(guard);
-  else if (typeof guard === 'function' && Array.isArray((guard as unknown as { guards?: unknown[] }).guards)) {
-    for (const inner of (guard as unknown as { guards: unknown[] }).guards) guardNamesOf(inner, into);
+  else if (operands !== undefined) {
+    for (const inner of operands) guardNamesOf(inner, into);
   } else if (typeof guard === 'object' && guard !== null && typeof (guard as { type?: unknown }).type === 'string') {
     into.add((guard as { type: string }).type);
-  } else throw new Error('only named guards, optionally inside not(), can be compiled');
+  } else throw new Error('only named guards, optionally inside not() or and(), can be compiled');
 }
 
 function eventGuardNames(machine: AnyStateMachine): Map<string, string[]> {
   const byEvent = new Map<string, Set<string>>();
-  for (const node of (machine as unknown as { idMap: Map<string, AnyStateMachine['root']> }).idMap.values()) {
+  for (const node of stateNodesOf(machine)) {
     if (node.always?.length || node.after?.length || node.invoke.length) {
       throw new Error(`${node.id}: always, after and invoke cannot be compiled into a table`);
     }
@@ -79,12 +106,19 @@ function eventGuardNames(machine: AnyStateMachine): Map<string, string[]> {
   return new Map([...byEvent].map(([type, names]) => [type, [...names].sort()]));
 }
 
-export class CompiledMachine {
+/**
+ * A machine's transition table. `A` is the machine's action union as its `setup` declares it
+ * (src/protocol-machines.ts derives it): XState's `transition()` returns actions untyped, and the
+ * one place they are taken to be what `setup` declared is `oracleStep` below.
+ */
+export class CompiledMachine<A extends CompiledAction = CompiledAction> {
   readonly id: string;
   readonly states: readonly string[];
   readonly initialState = 0;
   private readonly columns: Map<string, EventColumn>;
-  private readonly table: (CompiledTransition | undefined)[][];
+  /** The one argument object handed to guards (they read only `event`): stepping allocates nothing. */
+  private readonly guardArgs: { context: undefined; event: unknown } = { context: undefined, event: undefined };
+  private readonly table: (CompiledTransition<A> | undefined)[][];
 
   constructor(readonly machine: AnyStateMachine) {
     this.id = machine.id;
@@ -105,12 +139,12 @@ export class CompiledMachine {
 
     const initial = statePath(initialTransition(machine)[0].value);
     const states = [initial];
-    const table: (CompiledTransition | undefined)[][] = [];
+    const table: (CompiledTransition<A> | undefined)[][] = [];
     for (let index = 0; index < states.length; index++) {
-      const row: (CompiledTransition | undefined)[] = new Array(width).fill(undefined);
+      const row: (CompiledTransition<A> | undefined)[] = new Array(width).fill(undefined);
       for (const [eventType, column] of columns) {
         for (let outcomes = 0; outcomes < 1 << column.guardNames.length; outcomes++) {
-          const step = oracleStep(machine, states[index]!, eventType, column.guardNames, outcomes);
+          const step = oracleStep<A>(machine, states[index]!, eventType, column.guardNames, outcomes);
           if (step === undefined) continue;
           let targetIndex = states.indexOf(step.target);
           if (targetIndex < 0) targetIndex = states.push(step.target) - 1;
@@ -133,40 +167,48 @@ export class CompiledMachine {
     return this.columns.get(eventType)?.guardNames ?? [];
   }
 
-  stateIndex(path: string): number {
-    const index = this.states.indexOf(path);
-    if (index < 0) throw new Error(`${this.id} has no state ${path}`);
-    return index;
-  }
-
   /** The transition the state takes on the event, or undefined when the state ignores it. */
-  step(state: number, event: { readonly type: string }): CompiledTransition | undefined {
+  step(state: number, event: { readonly type: string }): CompiledTransition<A> | undefined {
     const column = this.columns.get(event.type);
     if (column === undefined) return undefined;
     const guards = column.guards;
     let outcomes = 0;
-    for (let i = 0; i < guards.length; i++) {
-      if (guards[i]!({ context: undefined, event }, undefined)) outcomes |= 1 << i;
+    if (guards.length > 0) {
+      const args = this.guardArgs;
+      args.event = event;
+      for (let i = 0; i < guards.length; i++) {
+        if (guards[i]!(args, undefined)) outcomes |= 1 << i;
+      }
+      args.event = undefined;
     }
     return this.table[state]![column.offset + outcomes];
   }
 
   /** Every transition of the table, for diagrams, tests and coverage. */
-  transitions(): CompiledTransition[] {
-    return this.table.flatMap((row) => row.filter((entry): entry is CompiledTransition => entry !== undefined));
+  transitions(): CompiledTransition<A>[] {
+    return this.table.flatMap((row) => row.filter((entry): entry is CompiledTransition<A> => entry !== undefined));
   }
+}
+
+/**
+ * An action XState's `transition()` returned, as the machine's `setup` declared it: the one place
+ * XState's untyped actions are taken to be the declared ones (XState checked each transition's
+ * `{ type, params }` against the `setup` declarations when the machine file compiled).
+ */
+export function declaredAction<A extends CompiledAction>(action: { readonly type: string; readonly params?: unknown }): A {
+  return { type: action.type, params: action.params } as A;
 }
 
 const forcedMachines = new WeakMap<AnyStateMachine, Map<string, AnyStateMachine>>();
 
 /** XState's answer for a state and event type when the named guards have the given outcomes. */
-function oracleStep(
+function oracleStep<A extends CompiledAction>(
   machine: AnyStateMachine,
   source: string,
   eventType: string,
   guardNames: readonly string[],
   outcomes: number,
-): { target: string; actions: CompiledAction[] } | undefined {
+): { target: string; actions: A[] } | undefined {
   const key = guardNames.map((name, i) => `${name}=${(outcomes >> i) & 1}`).join(',');
   let cache = forcedMachines.get(machine);
   if (!cache) forcedMachines.set(machine, (cache = new Map()));
@@ -182,9 +224,6 @@ function oracleStep(
   const [next, actions] = transition(forced, snapshot, event);
   return {
     target: statePath(next.value),
-    actions: actions.map((action) => ({
-      type: action.type,
-      params: action.params as Record<string, unknown> | undefined,
-    })),
+    actions: actions.map((action) => declaredAction<A>(action)),
   };
 }

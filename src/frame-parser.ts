@@ -2,7 +2,9 @@
  * RFC 6455 §5.2, Base Framing Protocol: client frames from a byte stream, in any chunking.
  *
  * Rules of this file: no I/O, no message-level state (fragmentation order, UTF-8, close
- * payloads belong to the machines above); only what one frame's header says on its own.
+ * payloads belong to the machines above); only what one frame's header says on its own. A
+ * header that breaks a rule is reported as its cause (`onFrameViolation('UNMASKED_FRAME')`);
+ * which error and close code follow is the connection machine's decision, not the parser's.
  * It is the hot path: no XState, no per-frame allocation in the common case, and payload
  * bytes are unmasked in place and handed out as views of the pushed chunk, never copied.
  *
@@ -13,7 +15,7 @@
  *                                     (empty payload: GET_MASK ──▶ GET_INFO)
  * ```
  */
-import { CloseCode, ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
+import type { FrameViolationType } from '../machines/protocol-events.js';
 import { unmask } from './masking.js';
 
 export interface FrameHeader {
@@ -33,13 +35,15 @@ export interface FrameParserHandler {
   onFramePayload(chunk: Buffer): void;
   /** The current frame's payload is complete (called right after the header for empty payloads). */
   onFrameEnd(): void;
-  /** Header-level violation; the parser stops for good (further push() calls are ignored). */
-  onProtocolError(error: ProtocolError): void;
+  /** Header-level violation, by cause; the parser stops for good (further push() calls are ignored). */
+  onFrameViolation(cause: FrameViolationType): void;
 }
 
 export interface FrameParserOptions {
   /** RSV1 is the "Per-Message Compressed" bit once permessage-deflate is negotiated (RFC 7692). */
   rsv1Allowed?: boolean;
+  /** Default true. False: the parser starts stopped and ignores bytes until `start()`. */
+  reading?: boolean;
 }
 
 const GET_INFO = 0;
@@ -72,7 +76,8 @@ export class FrameParser {
   private readonly handler: FrameParserHandler;
   private allowRsv1: boolean;
   private state: ParserState = GET_INFO;
-  private stopped = false;
+  /** Not reading: push() ignores bytes (before `start()`, after `stop()` or a violation). */
+  private stopped: boolean;
 
   /** The chunk being parsed (only during push()) and the read position in it. */
   private chunk: Buffer = EMPTY_CHUNK;
@@ -88,7 +93,8 @@ export class FrameParser {
   /** Where takeHeaderBytes() put the bytes it returned. */
   private fieldOffset = 0;
 
-  private readonly header: FrameHeader = { fin: false, rsv1: false, opcode: 0, payloadLength: 0 };
+  /** The header of the frame being read (the same object for every frame; valid from `onFrameHeader` on). */
+  readonly header: FrameHeader = { fin: false, rsv1: false, opcode: 0, payloadLength: 0 };
   private maskKey: Uint8Array | undefined;
   /** GET_DATA: payload bytes still to come, and the key index of the next one. */
   private remaining = 0;
@@ -97,6 +103,7 @@ export class FrameParser {
   constructor(handler: FrameParserHandler, options: FrameParserOptions = {}) {
     this.handler = handler;
     this.allowRsv1 = options.rsv1Allowed ?? false;
+    this.stopped = !(options.reading ?? true);
   }
 
   get rsv1Allowed(): boolean {
@@ -108,9 +115,19 @@ export class FrameParser {
     this.allowRsv1 = allowed;
   }
 
-  /** Stops for good: push() ignores further bytes. Safe inside a handler callback. */
+  /** Start reading frames from the bytes pushed from now on. */
+  start(): void {
+    this.stopped = false;
+  }
+
+  /** Stop reading: push() ignores further bytes. Safe inside a handler callback. */
   stop(): void {
     this.stopped = true;
+  }
+
+  /** Whether pushed bytes are read. */
+  get reading(): boolean {
+    return !this.stopped;
   }
 
   /**
@@ -169,32 +186,32 @@ export class FrameParser {
     // endpoint MUST _Fail the WebSocket Connection_." Only permessage-deflate is offered,
     // and it defines RSV1 alone.
     if ((byte & 0x30) !== 0) {
-      return this.fail('WS_ERR_UNEXPECTED_RSV_2_3', CloseCode.protocolError, 'RSV2 and RSV3 must be clear');
+      return this.fail('RSV2_OR_RSV3_SET');
     }
     if (header.rsv1 && !this.allowRsv1) {
-      return this.fail('WS_ERR_UNEXPECTED_RSV_1', CloseCode.protocolError, 'RSV1 must be clear');
+      return this.fail('RSV1_NOT_ALLOWED');
     }
 
     const opcode = header.opcode;
     if (opcode >= 0x8) {
       // §5.2: "%xB-F are reserved for further control frames" and "If an unknown opcode is
       // received, the receiving endpoint MUST _Fail the WebSocket Connection_."
-      if (opcode > 0xa) return this.failInvalidOpcode(opcode);
+      if (opcode > 0xa) return this.fail('RESERVED_OPCODE');
       // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST
       // NOT be fragmented."
       if (!header.fin) {
-        return this.fail('WS_ERR_FRAGMENTED_CONTROL_FRAME', CloseCode.protocolError, 'FIN must be set');
+        return this.fail('FRAGMENTED_CONTROL_FRAME');
       }
       // RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control
       // frames and non-first fragments of a data message."
       if (header.rsv1) {
-        return this.fail('WS_ERR_UNEXPECTED_RSV_1', CloseCode.protocolError, 'RSV1 must be clear');
+        return this.fail('RSV1_NOT_ALLOWED');
       }
     } else if (opcode > 0x2) {
       // (RSV1 on a continuation frame, RFC 7692 §6, is a rule about the frame sequence: the
       // message machine fails it, machines/message.machine.ts.)
       // §5.2: "%x3-7 are reserved for further non-control frames".
-      return this.failInvalidOpcode(opcode);
+      return this.fail('RESERVED_OPCODE');
     }
     return true;
   }
@@ -203,14 +220,14 @@ export class FrameParser {
     const length = byte & 0x7f;
     // §5.5: "All control frames MUST have a payload length of 125 bytes or less".
     if (length > 125 && this.header.opcode >= 0x8) {
-      this.fail('WS_ERR_CONTROL_FRAME_TOO_LONG', CloseCode.protocolError, 'invalid payload length ' + length);
+      this.fail('CONTROL_FRAME_TOO_LONG');
       return;
     }
     // §5.1: "The server MUST close the connection upon receiving a frame that is not masked.
     // In this case, a server MAY send a Close frame with a status code of 1002 (protocol
     // error)".
     if ((byte & 0x80) === 0) {
-      this.fail('WS_ERR_EXPECTED_MASK', CloseCode.protocolError, 'MASK must be set');
+      this.fail('UNMASKED_FRAME');
       return;
     }
     // §5.2: "Payload length: 7 bits, 7+16 bits, or 7+64 bits".
@@ -239,13 +256,13 @@ export class FrameParser {
     // §5.2: "If 127, the following 8 bytes interpreted as a 64-bit unsigned integer (the most
     // significant bit MUST be 0) are the payload length."
     if (high > 0x7fffffff) {
-      this.fail('WS_ERR_INVALID_PAYLOAD_LENGTH', CloseCode.protocolError, 'the most significant bit of the length must be clear');
+      this.fail('INVALID_PAYLOAD_LENGTH');
       return;
     }
     // A length no JS number holds exactly: far beyond any message size limit (§10.4 lets an
-    // implementation limit frame sizes), so 1009, "a message that is too big for it to process".
+    // implementation limit frame sizes).
     if (high > MAX_SAFE_LENGTH_HIGH_WORD) {
-      this.fail('WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH', CloseCode.messageTooBig, 'payload length above 2^53 - 1 is not supported');
+      this.fail('UNSUPPORTED_PAYLOAD_LENGTH');
       return;
     }
     this.header.payloadLength = high * 0x100000000 + source.readUInt32BE(this.fieldOffset + 4);
@@ -314,13 +331,9 @@ export class FrameParser {
     return scratch;
   }
 
-  private failInvalidOpcode(opcode: number): false {
-    return this.fail('WS_ERR_INVALID_OPCODE', CloseCode.protocolError, 'invalid opcode ' + opcode);
-  }
-
-  private fail(code: ProtocolErrorCode, closeCode: number, message: string): false {
+  private fail(cause: FrameViolationType): false {
     this.stopped = true;
-    this.handler.onProtocolError(new ProtocolError(code, closeCode, message));
+    this.handler.onFrameViolation(cause);
     return false;
   }
 }

@@ -11,7 +11,6 @@ export {
 } from './server.js';
 export {
   WebSocketConnection,
-  /** The same class under `ws`'s name, for `client.readyState === WebSocket.OPEN`. */
   WebSocketConnection as WebSocket,
   type SendOptions,
   type SendData,
@@ -21,8 +20,9 @@ export {
   type WebSocketConnectionEvents,
 } from './websocket-connection.js';
 export { startEchoServer, type EchoServer, type EchoServerOptions } from './echo-server.js';
-export { ProtocolError, CloseCode, type ProtocolErrorCode } from './protocol-error.js';
-export type { CompiledTransition as TransitionRecord } from './compiled-machine.js';
+export { ProtocolError, InvalidStateError, type ProtocolErrorCode } from './protocol-error.js';
+export { CloseCode } from './close-code.js';
+export type { ProtocolTransitionRecord as TransitionRecord } from './protocol-machines.js';
 export type { ReadyState } from './connection-protocol.js';
 export type { InspectOptions } from './inspector/inspector-feed.js';
 export type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';

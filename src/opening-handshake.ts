@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { hasWellFormedSubprotocols } from './subprotocol.js';
 
-/** RFC 6455 §1.3: the GUID concatenated with the key before hashing. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** RFC 6455 §1.3: the GUID concatenated with the key before hashing (the one copy in src/, test/ and bench/). */
+export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** RFC 6455 §4.1: "a base64-encoded value that, when decoded, is 16 bytes in length". */
 const SIXTEEN_BYTES_BASE64 = /^[+/0-9A-Za-z]{21}[AQgw]==$/;

@@ -1,45 +1,108 @@
 /**
- * Every way a peer can break RFC 6455 (or a limit we set) is a ProtocolError: a stable
- * `code` for programs and the close code that the connection is failed with.
- * One place turns it into a Close frame and the TCP close: the closing-handshake machine's
- * PROTOCOL_ERROR transition (`sendCloseFrame`, `closeTcp`).
+ * The errors of the protocol core, made in one place each (as ws's error factory does):
+ *
+ * - `ProtocolError`: the peer broke RFC 6455 / RFC 7692, or a limit we set. It has a stable API
+ *   `code` (`WS_ERR_INVALID_UTF8`) and the `closeCode` the connection is failed with, both from
+ *   ERROR_CLOSE_CODES, the one mapping from error code to close code. The machines name the error
+ *   code at the transition that fails the connection (`failConnection`); `protocolError()` makes
+ *   the error.
+ * - `InvalidStateError`: the application asked for something the machines refuse in their current
+ *   state (e.g. `send` once the closing handshake started, RFC 6455 §5.5.1).
  */
-export type ProtocolErrorCode =
-  | 'WS_ERR_UNEXPECTED_RSV_1'
-  | 'WS_ERR_UNEXPECTED_RSV_2_3'
-  | 'WS_ERR_INVALID_OPCODE'
-  | 'WS_ERR_FRAGMENTED_CONTROL_FRAME'
-  | 'WS_ERR_CONTROL_FRAME_TOO_LONG'
-  | 'WS_ERR_EXPECTED_MASK'
-  | 'WS_ERR_INVALID_PAYLOAD_LENGTH'
-  | 'WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH'
-  | 'WS_ERR_UNEXPECTED_CONTINUATION'
-  | 'WS_ERR_EXPECTED_CONTINUATION'
-  | 'WS_ERR_INVALID_UTF8'
-  | 'WS_ERR_INVALID_CLOSE_PAYLOAD'
-  | 'WS_ERR_INVALID_CLOSE_CODE'
-  | 'WS_ERR_MESSAGE_TOO_BIG'
-  | 'WS_ERR_INVALID_COMPRESSED_DATA';
+import { CloseCode } from './close-code.js';
 
-/** RFC 6455 §7.4.1 status codes that this server sends. */
-export const CloseCode = {
-  normalClosure: 1000,
-  goingAway: 1001,
-  protocolError: 1002,
-  unsupportedData: 1003,
-  invalidPayloadData: 1007,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-  internalError: 1011,
+/** Every API error code, with the close code a connection failed for it is closed with (§7.4.1). */
+export const ERROR_CLOSE_CODES = {
+  /** §5.2: RSV1 without an extension that defines it, or RFC 7692 §6: on a control frame or continuation. */
+  WS_ERR_UNEXPECTED_RSV_1: CloseCode.protocolError,
+  /** §5.2: RSV2 or RSV3 set; no negotiated extension defines them. */
+  WS_ERR_UNEXPECTED_RSV_2_3: CloseCode.protocolError,
+  /** §5.2: a reserved opcode (%x3-7, %xB-F). */
+  WS_ERR_INVALID_OPCODE: CloseCode.protocolError,
+  /** §5.5: "All control frames ... MUST NOT be fragmented." */
+  WS_ERR_FRAGMENTED_CONTROL_FRAME: CloseCode.protocolError,
+  /** §5.5: "All control frames MUST have a payload length of 125 bytes or less". */
+  WS_ERR_CONTROL_FRAME_TOO_LONG: CloseCode.protocolError,
+  /** §5.1: "The server MUST close the connection upon receiving a frame that is not masked." */
+  WS_ERR_EXPECTED_MASK: CloseCode.protocolError,
+  /** §5.2: a 64-bit length with its most significant bit set. */
+  WS_ERR_INVALID_PAYLOAD_LENGTH: CloseCode.protocolError,
+  /** A 64-bit length beyond 2^53 - 1: too big for any limit (§10.4). */
+  WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH: CloseCode.messageTooBig,
+  /** §5.4: a continuation frame with no message to continue. */
+  WS_ERR_UNEXPECTED_CONTINUATION: CloseCode.protocolError,
+  /** §5.4: a new data message while a fragmented one is in progress. */
+  WS_ERR_EXPECTED_CONTINUATION: CloseCode.protocolError,
+  /** §8.1: text (or a close reason) that is not UTF-8. */
+  WS_ERR_INVALID_UTF8: CloseCode.invalidPayloadData,
+  /** §5.5.1: a Close body of one octet (a status code takes two). */
+  WS_ERR_INVALID_CLOSE_PAYLOAD: CloseCode.protocolError,
+  /** §7.4: a status code an endpoint may not send. */
+  WS_ERR_INVALID_CLOSE_CODE: CloseCode.protocolError,
+  /** §10.4: a message over `maxMessageSize`, announced or inflated. */
+  WS_ERR_MESSAGE_TOO_BIG: CloseCode.messageTooBig,
+  /** RFC 7692 §8: the compressed data does not inflate (as ws: 1007). */
+  WS_ERR_INVALID_COMPRESSED_DATA: CloseCode.invalidPayloadData,
 } as const;
+
+export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
+
+const MESSAGES: Record<ProtocolErrorCode, string> = {
+  WS_ERR_UNEXPECTED_RSV_1: 'RSV1 must be clear',
+  WS_ERR_UNEXPECTED_RSV_2_3: 'RSV2 and RSV3 must be clear',
+  WS_ERR_INVALID_OPCODE: 'invalid opcode',
+  WS_ERR_FRAGMENTED_CONTROL_FRAME: 'FIN must be set on a control frame',
+  WS_ERR_CONTROL_FRAME_TOO_LONG: 'a control frame payload is at most 125 bytes',
+  WS_ERR_EXPECTED_MASK: 'MASK must be set',
+  WS_ERR_INVALID_PAYLOAD_LENGTH: 'the most significant bit of the length must be clear',
+  WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH: 'payload length above 2^53 - 1 is not supported',
+  WS_ERR_UNEXPECTED_CONTINUATION: 'a continuation frame with no message to continue',
+  WS_ERR_EXPECTED_CONTINUATION: 'a new message inside a fragmented one',
+  WS_ERR_INVALID_UTF8: 'invalid UTF-8',
+  WS_ERR_INVALID_CLOSE_PAYLOAD: 'a Close body of one octet',
+  WS_ERR_INVALID_CLOSE_CODE: 'a close code that may not be sent',
+  WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
+  WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
+};
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
+  /** @internal Made by `protocolError()` only, so code and close code always agree. */
   constructor(
+    /** The stable API code, e.g. `WS_ERR_INVALID_UTF8`. */
     readonly code: ProtocolErrorCode,
+    /** The close code the connection was failed with (RFC 6455 §7.4.1), e.g. 1007. */
     readonly closeCode: number,
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** The one factory of ProtocolErrors: the close code comes from ERROR_CLOSE_CODES. */
+export function protocolError(code: ProtocolErrorCode): ProtocolError {
+  return new ProtocolError(code, ERROR_CLOSE_CODES[code], MESSAGES[code]);
+}
+
+/**
+ * The application asked for something the machines refuse in their current state, e.g. `send`
+ * after `close()` (RFC 6455 §5.5.1: after a Close frame, "the endpoint MUST NOT send any more
+ * data frames") or `close()` before the opening handshake completed. The connection is unchanged.
+ */
+export class InvalidStateError extends Error {
+  override readonly name = 'InvalidStateError';
+  readonly code = 'WS_ERR_INVALID_STATE';
+  /** @internal Made by the protocol core when a machine refuses a request. */
+  constructor(
+    /** The refused request: `send`, `ping`, `pong`, `close` or `terminate`. */
+    readonly request: string,
+    /** The state of each machine when it refused. */
+    readonly machineStates: Readonly<Record<string, string>>,
+  ) {
+    super(
+      `${request}() is not allowed while the connection is ${Object.entries(machineStates)
+        .map(([machine, state]) => `${machine}: ${state}`)
+        .join(', ')}`,
+    );
   }
 }

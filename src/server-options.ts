@@ -6,7 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { WebSocketConnection } from './websocket-connection.js';
-import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolTransition } from './protocol-machines.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import type { InspectOptions } from './inspector/inspector-feed.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
@@ -84,7 +84,7 @@ export interface ServerOptions {
    * Called on every transition any connection's machines take, with the event that caused it.
    * The event object may be reused by the connection for the next frame: copy what you keep.
    */
-  onTransition?: (connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void;
+  onTransition?: (connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void;
   /**
    * Serve the live inspector at `/inspect` (src/inspector/, loaded only when asked for): `true`, or
    * options. The page is served only with `port` (statesocket owns the HTTP server then).

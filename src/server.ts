@@ -25,6 +25,7 @@ import {
   type HandshakeRefusal,
 } from './opening-handshake.js';
 import { parseSubprotocols } from './subprotocol.js';
+import { CloseCode } from './close-code.js';
 import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
 import type { InspectorFeed, InspectOptions } from './inspector/inspector-feed.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
@@ -259,7 +260,7 @@ export class WebSocketServer extends EventEmitter {
    * connection with `code` (default 1001, "going away"); resolves once all are closed, dropping
    * those still open after `timeoutMs`.
    */
-  async shutdown(code = 1001, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+  async shutdown(code: number = CloseCode.goingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     const closed = this.close();
     if (this.options.port != null) (this.httpServer as Server).closeAllConnections();
     const allClosed = Promise.all(

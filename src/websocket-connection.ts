@@ -13,9 +13,9 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionProtocol, type ProtocolOptions, type ReadyState } from './connection-protocol.js';
-import type { CompiledTransition } from './compiled-machine.js';
+import type { ProtocolTransition } from './protocol-machines.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
-import type { ProtocolError } from './protocol-error.js';
+import { InvalidStateError, type ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
@@ -53,7 +53,7 @@ export interface ConnectionOptions {
   writeHighWaterMark: number;
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
-  onTransition?: ((connection: WebSocketConnection, transition: CompiledTransition, event: ProtocolEvent) => void) | undefined;
+  onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
   /** Called with every frame header read or written (the inspector). */
   onFrame?: FrameHook | undefined;
 }
@@ -227,32 +227,32 @@ export class WebSocketConnection extends EventEmitter {
     if (this.refuseWhenNotOpen(callback)) return;
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
-    this.protocolCore.send(toBytes(data), isBinary);
+    if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
     this.afterWrite(callback);
   }
 
   /** Send a Ping (RFC 6455 §5.5.2); `mask` is accepted for `ws` compatibility and ignored (servers never mask). */
   ping(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
     if (this.refuseWhenNotOpen(callback)) return;
-    this.protocolCore.ping(data === undefined ? undefined : toBytes(data));
+    if (this.refused(() => this.protocolCore.ping(data === undefined ? undefined : toBytes(data)), callback)) return;
     this.afterWrite(callback);
   }
 
   /** Send an unsolicited Pong (RFC 6455 §5.5.3). */
   pong(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
     if (this.refuseWhenNotOpen(callback)) return;
-    this.protocolCore.pong(data === undefined ? undefined : toBytes(data));
+    if (this.refused(() => this.protocolCore.pong(data === undefined ? undefined : toBytes(data)), callback)) return;
     this.afterWrite(callback);
   }
 
-  /** Start the closing handshake (RFC 6455 §7.1.2); a no-op once it has started. */
+  /** Start the closing handshake (RFC 6455 §7.1.2); once closing or closed, nothing happens (as in ws). */
   close(code?: number, reason?: string | Buffer): void {
-    this.protocolCore.close(code, reason);
+    this.refused(() => this.protocolCore.close(code, reason), undefined);
   }
 
   /** Drop the TCP connection without a closing handshake. */
   terminate(): void {
-    this.socket.destroy();
+    this.protocolCore.terminate();
   }
 
   /** Stop reading from the peer: no `message`, `ping` or `pong` until `resume()`. */
@@ -280,6 +280,21 @@ export class WebSocketConnection extends EventEmitter {
     if (state === WebSocketConnection.CONNECTING) throw error;
     if (callback) process.nextTick(callback, error);
     return true;
+  }
+
+  /**
+   * Run an application request; when the machines refuse it (InvalidStateError, e.g. a Close was
+   * already sent or received), the callback hears of it, as `ws` does, and true is returned.
+   */
+  private refused(request: () => void, callback: SendCallback | undefined): boolean {
+    try {
+      request();
+      return false;
+    } catch (error) {
+      if (!(error instanceof InvalidStateError)) throw error;
+      if (callback) process.nextTick(callback, error);
+      return true;
+    }
   }
 
   /** Call back once everything written so far has reached the operating system. */

@@ -1,23 +1,22 @@
-/** Test helper: frames as a client sends them (RFC 6455 §5.2, masked per §5.3). */
+import { encodeClientFrame } from '../src/frame-encoder.js';
+import { VALID_HANDSHAKE_HEADERS } from '../src/model-based/event-samples.js';
+
+/** A valid opening handshake request (RFC 6455 §4.1), as `ConnectionProtocol.receiveHandshake` takes it. */
+export const HANDSHAKE_REQUEST: { method: string; httpVersion: string; headers: Record<string, string> } = {
+  method: 'GET',
+  httpVersion: '1.1',
+  headers: { ...VALID_HANDSHAKE_HEADERS },
+};
+
+/** Test helper: frames as a client sends them (RFC 6455 §5.2, masked per §5.3), through src/'s one client-frame encoder. */
 export function clientFrame(
   opcode: number,
   payload: string | Uint8Array = new Uint8Array(0),
   options: { fin?: boolean; rsv?: number; mask?: Uint8Array | null } = {},
 ): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
-  const fin = options.fin ?? true;
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const mask = options.mask === undefined ? Buffer.from([0x37, 0xfa, 0x21, 0x3d]) : options.mask;
-  const lengthBytes = data.length < 126 ? 0 : data.length < 65536 ? 2 : 8;
-  const header = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
-  header[0] = (fin ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | opcode;
-  header[1] = (mask ? 0x80 : 0) | (lengthBytes === 0 ? data.length : lengthBytes === 2 ? 126 : 127);
-  if (lengthBytes === 2) header.writeUInt16BE(data.length, 2);
-  if (lengthBytes === 8) header.writeBigUInt64BE(BigInt(data.length), 2);
-  if (mask) {
-    header.set(mask, 2 + lengthBytes);
-    for (let i = 0; i < data.length; i++) data[i]! ^= mask[i % 4]!;
-  }
-  return Buffer.concat([header, data]);
+  return encodeClientFrame(opcode, data, mask, { fin: options.fin ?? true, rsv: options.rsv ?? 0 });
 }
 
 /** A Close frame body: 2-byte code and reason. */

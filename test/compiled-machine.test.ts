@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
-import { CompiledMachine, statePath } from '../src/compiled-machine.js';
+import { CompiledMachine, guardOperands, stateNodesOf, statePath } from '../src/compiled-machine.js';
 import { compiledMachines } from '../src/protocol-machines.js';
 import { connectionMachine } from '../machines/connection.machine.js';
 import { messageMachine } from '../machines/message.machine.js';
@@ -47,6 +47,20 @@ describe('compiled machine tables', () => {
 
   it('the server runs the same tables (one compiled instance per machine)', () => {
     expect(compiledMachines.map((machine) => machine.id)).to.deep.equal(['connection', 'message', 'closingHandshake']);
+  });
+
+  it('pins the XState internals it relies on (idMap of state nodes, the operands of not() and and())', async () => {
+    const { and, not } = await import('xstate');
+    const paths = stateNodesOf(messageMachine).map((node) => node.path.join('.'));
+    expect(paths).to.include.members(['', 'awaitingMessage', 'text', 'text.finalFrame', 'compressedBinary.awaitingContinuation', 'failed']);
+    expect(paths).to.have.length(1 + 1 + 4 * 4 + 1);
+    expect(guardOperands(not('isFinalFrame'))).to.deep.equal(['isFinalFrame']);
+    expect(guardOperands(and(['isCompressed', 'isFinalFrame']))).to.deep.equal(['isCompressed', 'isFinalFrame']);
+    expect(guardOperands('isFinalFrame')).to.equal(undefined);
+    // Transitions are read from each node's `transitions` map, keyed by event type.
+    const open = stateNodesOf(closingHandshakeMachine).find((node) => node.path.join('.') === 'open')!;
+    expect([...open.transitions.keys()]).to.include.members(['CLOSE_FRAME', 'CONNECTION_FAILED', 'CLOSE_REQUESTED']);
+    expect(open.transitions.get('CLOSE_FRAME')).to.have.length(5);
   });
 
   it('refuses machines it cannot compile faithfully', async () => {

@@ -3,21 +3,11 @@
  */
 import { expect } from 'chai';
 import { ConnectionProtocol, type ProtocolOutput } from '../src/connection-protocol.js';
-import type { CompiledTransition } from '../src/compiled-machine.js';
+import type { ProtocolTransition } from '../src/protocol-machines.js';
 import type { ProtocolError } from '../src/protocol-error.js';
-import { clientFrame, closeBody } from './client-frame.js';
+import { clientFrame, closeBody, HANDSHAKE_REQUEST } from './client-frame.js';
 
-const VALID_REQUEST = {
-  method: 'GET',
-  httpVersion: '1.1',
-  headers: {
-    host: '127.0.0.1:9001',
-    upgrade: 'websocket',
-    connection: 'Upgrade',
-    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    'sec-websocket-version': '13',
-  },
-};
+const VALID_REQUEST = HANDSHAKE_REQUEST;
 
 class RecordingOutput implements ProtocolOutput {
   readonly wire: Buffer[] = [];
@@ -42,7 +32,7 @@ function openProtocol(maxMessageSize = 1 << 20) {
   const output = new RecordingOutput();
   const protocol = new ConnectionProtocol(output, {
     maxMessageSize,
-    onTransition: (t: CompiledTransition) => output.transitions.push(`${t.machineId}: ${t.source} -${t.eventType}-> ${t.target}`),
+    onTransition: (t: ProtocolTransition) => output.transitions.push(`${t.machineId}: ${t.source} -${t.eventType}-> ${t.target}`),
   });
   protocol.receiveHandshake(VALID_REQUEST);
   return { output, protocol };
@@ -239,6 +229,7 @@ describe('ConnectionProtocol (sans-I/O)', () => {
     protocol.receiveTcpClosed();
     expect(output.transitions).to.deep.equal([
       'connection: connecting -HANDSHAKE_REQUEST-> open',
+      'closingHandshake: connecting -CONNECTION_OPENED-> open',
       'message: awaitingMessage -TEXT_FRAME-> text.finalFrame',
       'message: text.finalFrame -FRAME_END-> awaitingMessage',
       'message: awaitingMessage -CONTROL_FRAME-> awaitingMessage',

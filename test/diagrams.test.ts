@@ -133,14 +133,16 @@ describe('diagrams', () => {
     it("writes not('isValidCloseCode') as !isValidCloseCode, with the action's static params", () => {
       const edge = closing.edges.find((e) => e.source === 'open' && e.guard === '!isValidCloseCode');
       expect(edge?.actions).to.deep.equal([
-        'sendCloseFrame(closeCode: 1002)',
-        'ignoreFurtherFrames',
+        "failConnection(error: 'WS_ERR_INVALID_CLOSE_CODE', closeCode: 1002)",
+        'sendFailureCloseFrame',
+        'stopReadingFrames',
+        'reportFailure',
         'closeTcp',
         'startCloseTimer',
       ]);
       expect(toMermaid(closing)).to.include(
-        'open --> failed : CLOSE_FRAME [!isValidCloseCode] / sendCloseFrame(closeCode#58; 1002), ' +
-          'ignoreFurtherFrames, closeTcp, startCloseTimer',
+        "open --> failed : CLOSE_FRAME [!isValidCloseCode] / failConnection(error#58; 'WS_ERR_INVALID_CLOSE_CODE', closeCode#58; 1002), " +
+          'sendFailureCloseFrame, stopReadingFrames, reportFailure, closeTcp, startCloseTimer',
       );
     });
 
@@ -169,12 +171,11 @@ describe('diagrams', () => {
     });
 
     it('marks the initial state and the final states', () => {
-      const dot = toDot(closing);
-      expect(dot).to.include('"[*]" -> "open"');
-      expect(dot).to.match(/"closed" \[[^\]]*peripheries=2/);
-      const mermaid = toMermaid(closing);
-      expect(mermaid).to.include('[*] --> open\n');
-      expect(mermaid).to.include('closed --> [*]\n');
+      // (The closing-handshake machine's `closed` answers close() with a refusal, so it is not final.)
+      expect(toDot(closing)).to.include('"[*]" -> "connecting"');
+      expect(toMermaid(closing)).to.include('[*] --> connecting\n');
+      expect(toDot(message)).to.match(/"failed" \[[^\]]*peripheries=2/);
+      expect(toMermaid(message)).to.include('failed --> [*]\n');
     });
 
     it('draws nested states inside a cluster and a Mermaid composite state', () => {

@@ -1,25 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  MAX_COPIED_PAYLOAD_LENGTH,
-  encodeCloseFrame,
-  encodeFrame,
-  encodeFrameBuffers,
-  encodeFrameHeader,
-} from '../src/frame-encoder.js';
+import { encodeClientFrame, encodeCloseFrame, encodeFrame, encodeFrameHeader } from '../src/frame-encoder.js';
 import { FrameParser, type FrameHeader } from '../src/frame-parser.js';
 
 const hex = (text: string): string => text.replace(/\s+/g, '');
-
-/** What a client does to send the server's frame back: set MASK, insert the key, mask the payload (§5.3). */
-function maskAsClient(frame: Buffer, maskKey: Uint8Array): Buffer {
-  const lengthField = frame[1] & 0x7f;
-  const headerLength = lengthField < 126 ? 2 : lengthField === 126 ? 4 : 10;
-  const masked = Buffer.concat([frame.subarray(0, headerLength), maskKey, frame.subarray(headerLength)]);
-  masked[1] |= 0x80;
-  for (let i = headerLength + 4; i < masked.length; i++) masked[i] ^= maskKey[(i - headerLength - 4) % 4];
-  return masked;
-}
 
 function payloadOf(length: number): Uint8Array {
   return new Uint8Array(length).map((_, i) => i % 251);
@@ -78,20 +62,20 @@ describe('frame encoder (RFC 6455 §5.2, server to client)', () => {
     });
   });
 
-  describe('buffers to write', () => {
-    it(`copies payloads up to ${MAX_COPIED_PAYLOAD_LENGTH} bytes into one buffer`, () => {
-      const payload = payloadOf(MAX_COPIED_PAYLOAD_LENGTH);
-      const buffers = encodeFrameBuffers(0x2, payload);
-      expect(buffers).to.have.length(1);
-      expect(buffers[0]).to.deep.equal(encodeFrame(0x2, payload));
+  describe('client frames (§5.3: masked), the one encoder for the probe, the tests and the bench', () => {
+    it('encodes the §5.7 masked text "Hello"', () => {
+      const frame = encodeClientFrame(0x1, Buffer.from('Hello'), Uint8Array.of(0x37, 0xfa, 0x21, 0x3d));
+      expect(frame.toString('hex')).to.equal(hex('81 85 37fa213d 7f9f4d5158'));
     });
 
-    it('writes longer payloads after their header without copying them', () => {
-      const payload = payloadOf(MAX_COPIED_PAYLOAD_LENGTH + 1);
-      const [header, body] = encodeFrameBuffers(0x1, payload, false, true);
-      expect(header.toString('hex')).to.equal(hex('41 7e 0401'));
-      expect(body.buffer).to.equal(payload.buffer);
-      expect(body.length).to.equal(payload.length);
+    it('writes RSV bits, FIN and an unmasked frame as asked, valid or not', () => {
+      expect(encodeClientFrame(0x9, Buffer.from('x'), null, { fin: false, rsv: 0b110 }).toString('hex')).to.equal(hex('69 01 78'));
+    });
+
+    it('uses 16- and 64-bit lengths with the masking key after them', () => {
+      const key = Uint8Array.of(1, 2, 3, 4);
+      expect(encodeClientFrame(0x2, payloadOf(126), key).subarray(0, 8).toString('hex')).to.equal(hex('82 fe 007e 01020304'));
+      expect(encodeClientFrame(0x2, payloadOf(65536), key).subarray(0, 14).toString('hex')).to.equal(hex('82 ff 0000000000010000 01020304'));
     });
   });
 
@@ -126,7 +110,7 @@ describe('frame encoder (RFC 6455 §5.2, server to client)', () => {
     });
   });
 
-  it('round-trips through FrameParser once masked as a client would', () => {
+  it('round-trips through FrameParser: a server frame sent back as a client frame', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(0x0, 0x1, 0x2),
@@ -139,7 +123,8 @@ describe('frame encoder (RFC 6455 §5.2, server to client)', () => {
         fc.boolean(),
         fc.uint8Array({ minLength: 4, maxLength: 4 }),
         (opcode, payload, fin, rsv1, maskKey) => {
-          const frame = Buffer.concat(encodeFrameBuffers(opcode, payload, fin, rsv1 && opcode !== 0));
+          const frame = encodeFrame(opcode, payload, fin, rsv1 && opcode !== 0);
+          const headerLength = frame.length - payload.length;
           const headers: FrameHeader[] = [];
           const chunks: Buffer[] = [];
           let ended = 0;
@@ -148,11 +133,12 @@ describe('frame encoder (RFC 6455 §5.2, server to client)', () => {
               onFrameHeader: (header) => headers.push({ ...header }),
               onFramePayload: (chunk) => chunks.push(chunk),
               onFrameEnd: () => ended++,
-              onProtocolError: (error) => expect.fail(error.message),
+              onFrameViolation: (cause) => expect.fail(cause),
             },
             { rsv1Allowed: true },
           );
-          parser.push(maskAsClient(frame, maskKey));
+          expect(frame.subarray(headerLength).equals(payload)).to.equal(true);
+          parser.push(encodeClientFrame(opcode, frame.subarray(headerLength), maskKey, { fin, rsv: rsv1 && opcode !== 0 ? 0b100 : 0 }));
           expect(headers).to.deep.equal([{ fin, rsv1: rsv1 && opcode !== 0, opcode, payloadLength: payload.length }]);
           expect(Buffer.concat(chunks).equals(payload)).to.equal(true);
           expect(ended).to.equal(1);

@@ -1,19 +1,20 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { FrameParser, type FrameHeader, type FrameParserHandler } from '../src/frame-parser.js';
-import type { ProtocolError } from '../src/protocol-error.js';
+import { encodeClientFrame } from '../src/frame-encoder.js';
+import type { FrameViolationType } from '../machines/protocol-events.js';
 
 type ParserEvent =
   | { type: 'header'; fin: boolean; rsv1: boolean; opcode: number; payloadLength: number }
   | { type: 'payload'; hex: string }
   | { type: 'end' }
-  | { type: 'error'; code: string; closeCode: number };
+  | { type: 'violation'; cause: FrameViolationType };
 
 /** A handler that records what the parser reports, payload chunks merged per frame. */
 class Recorder implements FrameParserHandler {
   readonly events: ParserEvent[] = [];
   readonly payloadChunks: Buffer[] = [];
-  errors: ProtocolError[] = [];
+  violations: FrameViolationType[] = [];
   onFrameHeader({ fin, rsv1, opcode, payloadLength }: FrameHeader): void {
     this.events.push({ type: 'header', fin, rsv1, opcode, payloadLength });
   }
@@ -26,9 +27,9 @@ class Recorder implements FrameParserHandler {
   onFrameEnd(): void {
     this.events.push({ type: 'end' });
   }
-  onProtocolError(error: ProtocolError): void {
-    this.errors.push(error);
-    this.events.push({ type: 'error', code: error.code, closeCode: error.closeCode });
+  onFrameViolation(cause: FrameViolationType): void {
+    this.violations.push(cause);
+    this.events.push({ type: 'violation', cause });
   }
 }
 
@@ -62,17 +63,7 @@ interface ClientFrame {
 
 /** A client frame, masked (RFC 6455 §5.3), with the minimal length encoding. */
 function clientFrame({ opcode, payload, fin = true, rsv1 = false, maskKey = Uint8Array.of(1, 2, 3, 4) }: ClientFrame): Buffer {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const frame = Buffer.alloc(2 + lengthBytes + 4 + length);
-  frame[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
-  else if (lengthBytes === 2) (frame[1] = 0x80 | 126), frame.writeUInt16BE(length, 2);
-  else (frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(length), 2);
-  frame.set(maskKey, 2 + lengthBytes);
-  const start = 6 + lengthBytes;
-  for (let i = 0; i < length; i++) frame[start + i] = payload[i] ^ maskKey[i % 4];
-  return frame;
+  return encodeClientFrame(opcode, payload, maskKey, { fin, rsv: rsv1 ? 0b100 : 0 });
 }
 
 function expectedEvents(frames: ClientFrame[]): ParserEvent[] {
@@ -203,77 +194,75 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
     });
   });
 
-  describe('failing the connection', () => {
-    /** Feeds `text` byte by byte and expects exactly one error, after the last byte only. */
-    function expectFailure(text: string, code: string, closeCode: number, options?: { rsv1Allowed?: boolean }): void {
+  describe('header violations, reported by cause (the connection machine gives each its error and close code)', () => {
+    /** Feeds `text` byte by byte and expects exactly one violation, after the last byte only. */
+    function expectFailure(text: string, cause: FrameViolationType, options?: { rsv1Allowed?: boolean }): void {
       const bytes = hex(text);
       for (const cuts of [[], everyByte(bytes)]) {
         const recorder = parse(bytes, cuts, options);
-        expect(recorder.events.filter((e) => e.type !== 'error')).to.deep.equal([]);
-        expect(recorder.errors).to.have.length(1);
-        expect(recorder.errors[0].code).to.equal(code);
-        expect(recorder.errors[0].closeCode).to.equal(closeCode);
+        expect(recorder.events.filter((e) => e.type !== 'violation')).to.deep.equal([]);
+        expect(recorder.violations).to.deep.equal([cause]);
       }
-      // As early as the bytes allow: one byte less is not yet an error.
-      expect(parse(bytes.subarray(0, bytes.length - 1), [], options).errors).to.have.length(0);
+      // As early as the bytes allow: one byte less is not yet a violation.
+      expect(parse(bytes.subarray(0, bytes.length - 1), [], options).violations).to.have.length(0);
     }
 
-    it('fails with 1002 when RSV1 is set and no extension was negotiated', () => {
-      expectFailure('c1', 'WS_ERR_UNEXPECTED_RSV_1', 1002);
+    it('reports a violation when RSV1 is set and no extension was negotiated', () => {
+      expectFailure('c1', 'RSV1_NOT_ALLOWED');
     });
 
-    it('fails with 1002 when RSV1 is set on a control frame, even with permessage-deflate', () => {
-      expectFailure('c9', 'WS_ERR_UNEXPECTED_RSV_1', 1002, { rsv1Allowed: true });
+    it('reports a violation when RSV1 is set on a control frame, even with permessage-deflate', () => {
+      expectFailure('c9', 'RSV1_NOT_ALLOWED', { rsv1Allowed: true });
     });
 
-    it('fails with 1002 when RSV1 is set on a continuation frame without permessage-deflate', () => {
-      expectFailure('c0', 'WS_ERR_UNEXPECTED_RSV_1', 1002);
+    it('reports a violation when RSV1 is set on a continuation frame without permessage-deflate', () => {
+      expectFailure('c0', 'RSV1_NOT_ALLOWED');
     });
 
-    it('fails with 1002 when RSV2 is set', () => {
-      expectFailure('a1', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
+    it('reports a violation when RSV2 is set', () => {
+      expectFailure('a1', 'RSV2_OR_RSV3_SET');
     });
 
-    it('fails with 1002 when RSV3 is set', () => {
-      expectFailure('91', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002, { rsv1Allowed: true });
+    it('reports a violation when RSV3 is set', () => {
+      expectFailure('91', 'RSV2_OR_RSV3_SET', { rsv1Allowed: true });
     });
 
-    it('fails with 1002 on the reserved non-control opcodes 3-7', () => {
-      for (const opcode of [3, 4, 5, 6, 7]) expectFailure('8' + opcode.toString(16), 'WS_ERR_INVALID_OPCODE', 1002);
+    it('reports a violation on the reserved non-control opcodes 3-7', () => {
+      for (const opcode of [3, 4, 5, 6, 7]) expectFailure('8' + opcode.toString(16), 'RESERVED_OPCODE');
     });
 
-    it('fails with 1002 on the reserved control opcodes 11-15', () => {
-      for (const opcode of [11, 12, 13, 14, 15]) expectFailure('8' + opcode.toString(16), 'WS_ERR_INVALID_OPCODE', 1002);
+    it('reports a violation on the reserved control opcodes 11-15', () => {
+      for (const opcode of [11, 12, 13, 14, 15]) expectFailure('8' + opcode.toString(16), 'RESERVED_OPCODE');
     });
 
-    it('fails with 1002 when a control frame is fragmented', () => {
-      expectFailure('09', 'WS_ERR_FRAGMENTED_CONTROL_FRAME', 1002);
+    it('reports a violation when a control frame is fragmented', () => {
+      expectFailure('09', 'FRAGMENTED_CONTROL_FRAME');
     });
 
-    it('fails with 1002 when a control frame is longer than 125 bytes', () => {
-      expectFailure('89 fe', 'WS_ERR_CONTROL_FRAME_TOO_LONG', 1002);
-      expectFailure('88 ff', 'WS_ERR_CONTROL_FRAME_TOO_LONG', 1002);
+    it('reports a violation when a control frame is longer than 125 bytes', () => {
+      expectFailure('89 fe', 'CONTROL_FRAME_TOO_LONG');
+      expectFailure('88 ff', 'CONTROL_FRAME_TOO_LONG');
     });
 
-    it('fails with 1002 when a client frame is not masked', () => {
-      expectFailure('81 05', 'WS_ERR_EXPECTED_MASK', 1002);
+    it('reports a violation when a client frame is not masked', () => {
+      expectFailure('81 05', 'UNMASKED_FRAME');
     });
 
-    it('fails with 1002 when the most significant bit of a 64-bit length is set', () => {
-      expectFailure('82 ff 8000000000000000', 'WS_ERR_INVALID_PAYLOAD_LENGTH', 1002);
+    it('reports a violation when the most significant bit of a 64-bit length is set', () => {
+      expectFailure('82 ff 8000000000000000', 'INVALID_PAYLOAD_LENGTH');
     });
 
-    it('fails with 1009 when a 64-bit length is above 2^53 - 1', () => {
-      expectFailure('82 ff 0020000000000000', 'WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH', 1009);
+    it('reports a violation when a 64-bit length is above 2^53 - 1', () => {
+      expectFailure('82 ff 0020000000000000', 'UNSUPPORTED_PAYLOAD_LENGTH');
     });
 
-    it('fails after the frames before the bad one, and ignores every byte after it', () => {
+    it('reports after the frames before the bad one, and ignores every byte after it', () => {
       const bytes = Buffer.concat([hex(MASKED_HELLO), hex('83'), hex(MASKED_HELLO)]);
       for (const cuts of [[], everyByte(bytes)]) {
         const recorder = parse(bytes, cuts);
         expect(recorder.events).to.deep.equal([
           ...expectedEvents([{ opcode: 1, payload: Buffer.from('Hello') }]),
-          { type: 'error', code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
+          { type: 'violation', cause: 'RESERVED_OPCODE' },
         ]);
       }
     });
@@ -290,7 +279,18 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
     });
   });
 
-  describe('stop()', () => {
+  describe('start() and stop()', () => {
+    it('reads nothing before start() when made with reading: false, and everything pushed after it', () => {
+      const recorder = new Recorder();
+      const parser = new FrameParser(recorder, { reading: false });
+      parser.push(hex(MASKED_HELLO));
+      expect(recorder.events).to.deep.equal([]);
+      expect(parser.reading).to.equal(false);
+      parser.start();
+      parser.push(hex(MASKED_HELLO));
+      expect(recorder.events).to.deep.equal(expectedEvents([{ opcode: 1, payload: Buffer.from('Hello') }]));
+    });
+
     it('stops from inside onFrameHeader: no payload, no end, no later frame', () => {
       const recorder = new Recorder();
       const parser = new FrameParser({
@@ -301,7 +301,7 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
         },
         onFramePayload: (chunk) => recorder.onFramePayload(chunk),
         onFrameEnd: () => recorder.onFrameEnd(),
-        onProtocolError: (error) => recorder.onProtocolError(error),
+        onFrameViolation: (cause) => recorder.onFrameViolation(cause),
       });
       parser.push(Buffer.concat([hex(MASKED_HELLO), hex(MASKED_HELLO)]));
       parser.push(hex(MASKED_HELLO));
@@ -315,7 +315,7 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
           onFrameHeader: () => events.push('header'),
           onFramePayload: () => (events.push('payload'), stopIn === 'payload' && parser.stop()),
           onFrameEnd: () => (events.push('end'), stopIn === 'end' && parser.stop()),
-          onProtocolError: () => events.push('error'),
+          onFrameViolation: () => events.push('violation'),
         });
         parser.push(Buffer.concat([hex(MASKED_HELLO), hex('83')]));
         expect(events).to.deep.equal(stopIn === 'payload' ? ['header', 'payload'] : ['header', 'payload', 'end']);

@@ -313,7 +313,7 @@ describe('inspector', () => {
       expect(calls.slice(0, 5)).to.deep.equal([
         'actor ws1.connection "connecting"',
         'actor ws1.message "awaitingMessage"',
-        'actor ws1.closingHandshake "open"',
+        'actor ws1.closingHandshake "connecting"',
         'event ws1.connection {"method":"GET","httpVersion":"1.1","perMessageDeflateAgreed":false,"type":"HANDSHAKE_REQUEST"}',
         'snapshot ws1.connection "open" active',
       ]);

@@ -27,6 +27,8 @@ const SEED = 6455;
 /** The echo server's close timeout: short, so that the paths that wait for it are quick. */
 const CLOSE_TIMEOUT_MS = 500;
 const CONCURRENCY = 16;
+/** The echo server's message size limit: small, so that a message inflating past it is cheap to send and to refuse. */
+const MAX_MESSAGE_SIZE = 1024 * 1024;
 
 /** This file runs as dist/test/model-based.test.js. */
 const traceabilityPath = fileURLToPath(new URL(`../../diagrams/${TRACEABILITY_FILE}`, import.meta.url));
@@ -56,6 +58,7 @@ describe('model-based tests generated from the machines', function () {
         host: '127.0.0.1',
         port: 0,
         closeTimeoutMs: CLOSE_TIMEOUT_MS,
+        maxMessageSize: MAX_MESSAGE_SIZE,
         onTransition: (connection, transition) => {
           let list = records.get(connection.requestUrl);
           if (list === undefined) records.set(connection.requestUrl, (list = []));
@@ -72,6 +75,7 @@ describe('model-based tests generated from the machines', function () {
             port: echo.port,
             requestPath: (path) => `/model-based/${path.id}`,
             closeTimeoutMs: CLOSE_TIMEOUT_MS,
+            maxMessageSize: MAX_MESSAGE_SIZE,
             stepTimeoutMs: 2000,
             quietMs: 10,
             seed: SEED,

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
+import { CONSTANT_EVENT_TYPES } from '../src/frame-events.js';
 
 const handshakeRequest = fc.record({
   type: fc.constant('HANDSHAKE_REQUEST' as const),
@@ -38,7 +39,7 @@ const closeFrame = fc.record({
 });
 
 const bare = fc.constantFrom(
-  ...(['FRAME_END', 'CONTROL_FRAME', 'PING_FRAME', 'PONG_FRAME', 'CLOSE_TIMEOUT', 'TCP_END', 'TCP_CLOSED'] as const).map(
+  ...CONSTANT_EVENT_TYPES.map(
     (type) => ({ type }) as ProtocolEvent,
   ),
 );
@@ -48,6 +49,5 @@ export const protocolEvent: fc.Arbitrary<ProtocolEvent> = fc.oneof(
   dataFrame,
   closeFrame,
   bare,
-  fc.record({ type: fc.constant('PROTOCOL_ERROR' as const), closeCode: fc.constantFrom(1002, 1007, 1009) }),
   fc.record({ type: fc.constant('CLOSE_REQUESTED' as const), code: fc.constantFrom(1000, 1001, 4000) }),
 );

@@ -139,6 +139,7 @@ describe('WebSocketServer over TCP', () => {
     expect(client.received.toString('hex')).to.equal('880203e8');
     expect(client.serverEnded).to.equal(true);
     expect(closingSteps).to.deep.equal([
+      'CONNECTION_OPENED->open',
       'CLOSE_FRAME->closeHandshakeComplete',
       'CLOSE_TIMEOUT->closed',
     ]);

@@ -7,12 +7,10 @@
  *
  * usage: node dist/bench/servers/net-echo-server.js
  */
-import { createHash } from 'node:crypto';
+import { secWebSocketAccept } from '../../src/opening-handshake.js';
 import { createServer, type Socket } from 'node:net';
 import { serveOrchestrator } from './server-harness.js';
 
-/** RFC 6455 §1.3: the GUID appended to the key before hashing. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const END_OF_HEADERS = Buffer.from('\r\n\r\n');
 const KEY_HEADER = /^sec-websocket-key:[ \t]*(\S+)/im;
 
@@ -29,7 +27,7 @@ function upgradeThenEcho(socket: Socket): void {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       return;
     }
-    const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+    const accept = secWebSocketAccept(key);
     socket.off('data', onHead);
     socket.on('data', (data: Buffer) => socket.write(data));
     socket.write(

@@ -17,6 +17,7 @@
  * src/compiled-machine.ts compiles too; anything else throws instead of drawing something wrong.
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { guardOperands, stateNodesOf } from '../compiled-machine.js';
 
 /** One state of the machine, addressed by its dotted path (`text.finalFrame`). */
 export interface GraphState {
@@ -116,8 +117,8 @@ export function formatGuard(guard: unknown): string {
   }
   if (typeof guard === 'function') {
     // XState's not/and/or are functions named so, with their operands in `.guards`.
-    const operands = (guard as { guards?: unknown }).guards;
-    if (Array.isArray(operands)) {
+    const operands = guardOperands(guard);
+    if (operands !== undefined) {
       const inner = (operand: unknown) => {
         const text = formatGuard(operand);
         return /[ &|]/.test(text) ? `(${text})` : text;
@@ -200,8 +201,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
   const states: GraphState[] = [];
   collectStates(root, states);
   const order = new Map(states.map((state, index) => [state.path, index]));
-  const nodes = (machine as unknown as { idMap: Map<string, AnyStateNode> }).idMap;
-  const edges = [...nodes.values()].filter((node) => node.path.length > 0).flatMap(edgesOf);
+  const edges = (stateNodesOf(machine) as AnyStateNode[]).filter((node) => node.path.length > 0).flatMap(edgesOf);
   edges.sort(
     (a, b) =>
       order.get(a.source)! - order.get(b.source)! ||

@@ -77,7 +77,8 @@ export function toReadme(sections: readonly ReadmeSection[]): string {
     '- An edge reads `EVENT [guard] / action, action`. The guards of one event are tried in the order the ' +
       'machine lists them, and the first that holds wins; `[else]` is the branch taken when none of the earlier ' +
       'ones does; `!` negates a guard. Actions run in the order listed, with their static params: ' +
-      '`sendCloseFrame(closeCode: 1002)`.',
+      "`failConnection(error: 'WS_ERR_INVALID_UTF8', closeCode: 1007)` names the failure's cause (the event) and " +
+      'its API error code and close code, from the one table in `src/protocol-error.ts`.',
     '- An edge that loops back to its own box is a targetless transition: the machine stays where it is and ' +
       'only runs the actions.',
     '- In the SVGs every state is an element with `id="state-<path>"` (`state-text.finalFrame`) and every ' +

@@ -92,6 +92,9 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
       'Control frames and the closing handshake (§5.5, §7): answering Pings, checking and echoing Close frames, ' +
       'failing the connection (§7.1.7), and who closes TCP when. Timeouts come in as events from the I/O layer.',
     states: {
+      connecting:
+        'The opening handshake has not completed (§4.1 CONNECTING): there is nothing to close yet, so the ' +
+        "application's close() is refused. The connection machine's acceptHandshake opens it (CONNECTION_OPENED).",
       open:
         'Neither side has sent a Close frame. A Ping is answered (§5.5.2: an endpoint "MUST send a Pong frame in ' +
         'response"); a Close frame is checked (§5.5.1 body, §7.4 status code, §8.1 UTF-8 reason) and either ' +
@@ -104,9 +107,9 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
         'Both Close frames have been exchanged. §7.1.1: the TCP connection "SHOULD be closed first by the server", ' +
         'so the server has sent its FIN and waits for the peer to close its side, or for the close timer.',
       failed:
-        '"_Fail the WebSocket Connection_" (§7.1.7): a Close frame with the status code for the error was sent ' +
-        '(1002 for a protocol error, 1007 for a reason that is not UTF-8; §7.4.1), further frames are ignored, ' +
-        'and TCP is being closed.',
+        '"_Fail the WebSocket Connection_" (§7.1.7): a Close frame with the status code of the failure was sent ' +
+        "(the close code failConnection names, e.g. 1002 for a protocol error, 1007 for invalid UTF-8; §7.4.1) unless " +
+        'a Close was already sent, further frames are ignored, and TCP is being closed.',
       closed: 'The TCP connection is closed (§7.1.4: "_The WebSocket Connection is Closed_").',
     },
   },

@@ -13,7 +13,7 @@
  * Frames come from the core's frame hook, which reports headers only; a Close frame's row also
  * gets its status code, from the transition that read it or wrote it.
  */
-import type { CompiledAction, CompiledTransition } from '../compiled-machine.js';
+import type { MachineAction, ProtocolTransition } from '../protocol-machines.js';
 import { compiledMachines, MachineSlot, type MachineId } from '../protocol-machines.js';
 import { formatAction } from '../diagrams/machine-graph.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
@@ -36,7 +36,7 @@ class Slot {
   kind = Kind.Transition;
   seq = 0;
   time = 0;
-  transition: CompiledTransition | undefined = undefined;
+  transition: ProtocolTransition | undefined = undefined;
   /** FIN and RSV1 of a frame or a data-frame event: 1, 0 or UNKNOWN. */
   fin = UNKNOWN;
   rsv1 = UNKNOWN;
@@ -44,7 +44,7 @@ class Slot {
   opcode = 0;
   /** Frame: the payload length; CLOSE_FRAME: the body's length. */
   length = UNKNOWN;
-  /** A close code: of a Close frame, of the close, or of CLOSE_FRAME, PROTOCOL_ERROR, CLOSE_REQUESTED. */
+  /** A close code: of a Close frame, of the close, or of CLOSE_FRAME, CLOSE_REQUESTED. */
   code = UNKNOWN;
   /** CLOSE_FRAME: reasonIsUtf8. */
   reasonIsUtf8 = false;
@@ -70,9 +70,6 @@ function copyEventFields(slot: Slot, event: ProtocolEvent): void {
       slot.code = event.code;
       slot.reasonIsUtf8 = event.reasonIsUtf8;
       return;
-    case 'PROTOCOL_ERROR':
-      slot.code = event.closeCode;
-      return;
     case 'CLOSE_REQUESTED':
       slot.code = event.code;
       return;
@@ -90,8 +87,6 @@ function detailOf(slot: Slot): EventDetail | undefined {
       return { fin: slot.fin === 1, rsv1: slot.rsv1 === 1 };
     case 'CLOSE_FRAME':
       return { payloadLength: slot.length, code: slot.code, reasonIsUtf8: slot.reasonIsUtf8 };
-    case 'PROTOCOL_ERROR':
-      return { closeCode: slot.code };
     case 'CLOSE_REQUESTED':
       return { code: slot.code };
     default:
@@ -99,21 +94,19 @@ function detailOf(slot: Slot): EventDetail | undefined {
   }
 }
 
-const actionLabels = new WeakMap<CompiledTransition, readonly string[]>();
+const actionLabels = new WeakMap<ProtocolTransition, readonly string[]>();
 
-function labelsOf(transition: CompiledTransition): readonly string[] {
+function labelsOf(transition: ProtocolTransition): readonly string[] {
   let labels = actionLabels.get(transition);
   if (labels === undefined) actionLabels.set(transition, (labels = transition.actions.map(formatAction)));
   return labels;
 }
 
-/** The code of the Close frame an action writes. */
-function closeCodeSent(action: CompiledAction, event: ProtocolEvent): number {
+/** The code of the Close frame an action writes (`failureCode`: the code the last `failConnection` named). */
+function closeCodeSent(action: MachineAction, event: ProtocolEvent, failureCode: number): number {
   // §5.5.1: the echo carries the code received, if the Close had one.
   if (action.type === 'echoCloseFrame') return event.type === 'CLOSE_FRAME' && event.payloadLength >= 2 ? event.code : UNKNOWN;
-  const fromParams = action.params?.['closeCode'];
-  if (typeof fromParams === 'number') return fromParams;
-  if (event.type === 'PROTOCOL_ERROR') return event.closeCode;
+  if (action.type === 'sendFailureCloseFrame') return failureCode;
   if (event.type === 'CLOSE_REQUESTED') return event.code;
   return UNKNOWN;
 }
@@ -139,6 +132,8 @@ export class ConnectionRecord {
   private closeFrameInSeq = 0;
   /** The code of the Close frame an action is about to write: the frame hook comes after the transition. */
   private closeCodeOut = UNKNOWN;
+  /** The close code of the failure `failConnection` recorded (the Close `sendFailureCloseFrame` writes). */
+  private failureCode = UNKNOWN;
 
   constructor(
     readonly id: number,
@@ -156,7 +151,7 @@ export class ConnectionRecord {
   }
 
   /** A transition one of the machines took, and the event it took it on. */
-  recordTransition(transition: CompiledTransition, event: ProtocolEvent, time: number): void {
+  recordTransition(transition: ProtocolTransition, event: ProtocolEvent, time: number): void {
     this.states[MachineSlot[transition.machineId as MachineId]] = transition.target;
     this.transitions++;
     const slot = this.nextSlot(Kind.Transition, time);
@@ -177,11 +172,15 @@ export class ConnectionRecord {
           this.messagesIn++;
           break;
         case 'rejectHandshake':
-          this.refusedStatus = action.params?.['status'] as number;
+          this.refusedStatus = action.params.status;
+          break;
+        case 'failConnection':
+          if (this.failureCode === UNKNOWN) this.failureCode = action.params.closeCode;
           break;
         case 'echoCloseFrame':
         case 'sendCloseFrame':
-          this.closeCodeOut = closeCodeSent(action, event);
+        case 'sendFailureCloseFrame':
+          this.closeCodeOut = closeCodeSent(action, event, this.failureCode);
           break;
       }
     }

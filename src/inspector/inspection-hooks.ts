@@ -5,7 +5,7 @@
  * With no inspector both are undefined, and the core does one `?.` check per transition and per
  * frame.
  */
-import type { CompiledTransition } from '../compiled-machine.js';
+import type { ProtocolTransition } from '../protocol-machines.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import type { WebSocketConnection } from '../websocket-connection.js';
 
@@ -14,7 +14,7 @@ export type FrameDirection = 'in' | 'out';
 /** A transition of one connection. The core reuses its data-frame event object: copy what you keep. */
 export type TransitionHook = (
   connection: WebSocketConnection,
-  transition: CompiledTransition,
+  transition: ProtocolTransition,
   event: ProtocolEvent,
 ) => void;
 
@@ -58,8 +58,6 @@ export function eventDetail(event: ProtocolEvent): EventDetail | undefined {
       return { fin: event.fin, rsv1: event.rsv1 };
     case 'CLOSE_FRAME':
       return { payloadLength: event.payloadLength, code: event.code, reasonIsUtf8: event.reasonIsUtf8 };
-    case 'PROTOCOL_ERROR':
-      return { closeCode: event.closeCode };
     case 'CLOSE_REQUESTED':
       return { code: event.code };
     default:

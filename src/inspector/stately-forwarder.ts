@@ -22,7 +22,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import type { createInspector, StatelyInspectionEvent } from '@statelyai/inspect';
-import type { CompiledTransition } from '../compiled-machine.js';
+import type { ProtocolTransition } from '../protocol-machines.js';
 import { compiledMachines, MachineSlot, type MachineId } from '../protocol-machines.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import type { WebSocketConnection } from '../websocket-connection.js';
@@ -98,7 +98,7 @@ export class StatelyForwarder {
     }
   }
 
-  transition(record: ConnectionRecord, transition: CompiledTransition, event: ProtocolEvent): void {
+  transition(record: ConnectionRecord, transition: ProtocolTransition, event: ProtocolEvent): void {
     const inspector = this.inspector;
     if (inspector === undefined || !this.forwarded.has(record.id)) return;
     const sessionId = sessionIdOf(record.id, transition.machineId);

@@ -2,51 +2,54 @@
  * The sample events that path generation hands to `createTestModel`, one list per machine, with
  * payloads chosen so that every guard of the machine takes each of its branches, and a few more
  * so that the same branch is reached by the wire inputs servers are known to treat differently
- * (close codes 1012–1014, each reserved range, every kind of header-level violation).
+ * (close codes 1012–1014, each reserved range).
  *
  * Each sample says everything the wire adapter (wire-adapter.ts) needs to turn it into bytes: a
  * Close frame's body follows from `payloadLength`, `code` and `reasonIsUtf8`; a handshake from its
- * method, version and headers; a protocol error from its `cause`. Sample fields beyond the event's
- * own (only `cause`) are part of the path's identity but no guard reads them.
+ * method, version and headers; a failure cause from its type (failureCauseDescriptions).
  */
 import type {
   CloseFrameEvent,
   DataFrameEvent,
+  FailureCauseType,
   HandshakeRequestEvent,
-  ProtocolErrorEvent,
   ProtocolEvent,
 } from '../../machines/protocol-events.js';
+import { FAILURE_CAUSE_TYPES } from '../../machines/protocol-events.js';
 
 export type MachineId = 'connection' | 'message' | 'closingHandshake';
 
 /** The machines in the order the protocol core steps them. */
 export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'closingHandshake'];
 
-/** The wire input behind a PROTOCOL_ERROR sample: every header-level violation, and invalid UTF-8. */
-export type ProtocolErrorCause =
-  | 'reserved-opcode'
-  | 'reserved-control-opcode'
-  | 'rsv1-without-deflate'
-  | 'rsv2'
-  | 'unmasked-frame'
-  | 'fragmented-ping'
-  | 'ping-too-long'
-  | 'invalid-utf8-text';
-
-export interface ProtocolErrorSample extends ProtocolErrorEvent {
-  cause: ProtocolErrorCause;
+/**
+ * Branches no wire step can take, left out of generated paths and of coverage: the application's
+ * `send`, `ping`, `pong` and `terminate` (an echo server makes sends only from its deliveries,
+ * which the conformance paths check), and a `close()` before the opening handshake completed (the
+ * application has no connection then). test/connection-protocol.test.ts takes each of them.
+ */
+export function isInProcessOnly(machineId: MachineId, source: string, eventType: string): boolean {
+  if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
+    return true;
+  }
+  return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
 }
 
-/** What each cause is, for reports. */
-export const protocolErrorCauses: Record<ProtocolErrorCause, { closeCode: number; description: string }> = {
-  'reserved-opcode': { closeCode: 1002, description: 'a frame with the reserved opcode 0x3' },
-  'reserved-control-opcode': { closeCode: 1002, description: 'a frame with the reserved control opcode 0xB' },
-  'rsv1-without-deflate': { closeCode: 1002, description: 'RSV1 set without permessage-deflate' },
-  rsv2: { closeCode: 1002, description: 'RSV2 set' },
-  'unmasked-frame': { closeCode: 1002, description: 'an unmasked frame' },
-  'fragmented-ping': { closeCode: 1002, description: 'a Ping with FIN clear' },
-  'ping-too-long': { closeCode: 1002, description: 'a Ping with a 126-byte payload' },
-  'invalid-utf8-text': { closeCode: 1007, description: 'a text message that is not UTF-8' },
+/** What each failure cause is on the wire (wire-adapter.ts sends it), for reports. */
+export const failureCauseDescriptions: Record<FailureCauseType, string> = {
+  RSV1_NOT_ALLOWED: 'a Ping with RSV1 set',
+  RSV2_OR_RSV3_SET: 'a text frame with RSV2 set',
+  RESERVED_OPCODE: 'a frame with the reserved opcode 0x3',
+  FRAGMENTED_CONTROL_FRAME: 'a Ping with FIN clear',
+  CONTROL_FRAME_TOO_LONG: 'a Ping with a 126-byte payload',
+  UNMASKED_FRAME: 'an unmasked frame',
+  INVALID_PAYLOAD_LENGTH: 'a 64-bit length with its top bit set',
+  UNSUPPORTED_PAYLOAD_LENGTH: 'a 64-bit length of 2^53',
+  MESSAGE_TOO_BIG: 'a binary frame announcing 2^40 bytes',
+  INVALID_UTF8: 'a text message that is not UTF-8',
+  INFLATED_TOO_BIG: 'a compressed message inflating past the message size limit',
+  CORRUPT_COMPRESSED_DATA: 'a compressed text message that does not inflate',
+  INFLATED_TEXT_NOT_UTF8: 'a compressed text message inflating to non-UTF-8',
 };
 
 /**
@@ -117,10 +120,6 @@ const closeFrames: CloseFrameEvent[] = [
   ...[1001, 1012, 1013, 1014, 3000, 4999].map((code) => closeFrame(2, code)),
 ];
 
-function protocolError(cause: ProtocolErrorCause): ProtocolErrorSample {
-  return { type: 'PROTOCOL_ERROR', closeCode: protocolErrorCauses[cause].closeCode, cause };
-}
-
 function dataFrames(): DataFrameEvent[] {
   const frames: DataFrameEvent[] = [];
   for (const type of ['TEXT_FRAME', 'BINARY_FRAME', 'CONTINUATION_FRAME'] as const) {
@@ -134,17 +133,21 @@ export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
   connection: [
     ...handshakeRequests,
     { type: 'TCP_CLOSED' },
-    NORMAL_CLOSE,
+    // The server's own close first: CLOSING is then reached with frames still read, so that the
+    // failure causes in CLOSING are paths a wire can take.
     { type: 'CLOSE_REQUESTED', code: 1000 },
-    protocolError('reserved-opcode'),
+    NORMAL_CLOSE,
+    ...FAILURE_CAUSE_TYPES.map((type) => ({ type })),
+    { type: 'CONNECTION_FAILED' },
     { type: 'TCP_END' },
   ],
   message: [...dataFrames(), { type: 'FRAME_END' }, { type: 'CONTROL_FRAME' }],
   closingHandshake: [
+    { type: 'CONNECTION_OPENED' },
     { type: 'PING_FRAME' },
     { type: 'PONG_FRAME' },
     ...closeFrames,
-    ...(Object.keys(protocolErrorCauses) as ProtocolErrorCause[]).map(protocolError),
+    { type: 'CONNECTION_FAILED' },
     { type: 'CLOSE_REQUESTED', code: 1000 },
     { type: 'TCP_END' },
     { type: 'TCP_CLOSED' },
@@ -188,10 +191,6 @@ export function describeEvent(event: ProtocolEvent): string {
       if (event.payloadLength === 1) return 'CLOSE_FRAME(1-byte body)';
       const reason = event.payloadLength === 2 ? '' : event.reasonIsUtf8 ? ', reason' : ', non-UTF-8 reason';
       return `CLOSE_FRAME(${event.code}${reason})`;
-    }
-    case 'PROTOCOL_ERROR': {
-      const cause = (event as Partial<ProtocolErrorSample>).cause;
-      return `PROTOCOL_ERROR(${event.closeCode}${cause ? `: ${protocolErrorCauses[cause].description}` : ''})`;
     }
     case 'CLOSE_REQUESTED':
       return `CLOSE_REQUESTED(${event.code})`;

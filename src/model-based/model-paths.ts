@@ -29,7 +29,7 @@ import { createTestModel } from 'xstate/graph';
 import { closingHandshakeMachine, connectionMachine, messageMachine } from '../../machines/index.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { statePath } from '../compiled-machine.js';
-import { describeEvent, machineSamples, MACHINE_IDS, type MachineId } from './event-samples.js';
+import { describeEvent, isInProcessOnly, machineSamples, MACHINE_IDS, type MachineId } from './event-samples.js';
 
 export const machinesById: Record<MachineId, AnyStateMachine> = {
   connection: connectionMachine,
@@ -76,6 +76,18 @@ function toSteps(path: RawPath): PathStep[] {
     .map((step) => ({ event: step.event as ProtocolEvent, state: statePath(step.state.value) }));
 }
 
+/**
+ * Whether a wire can take the steps: a failure cause found in a compressed message needs
+ * permessage-deflate agreed in the path's own handshake (connection paths make theirs).
+ */
+function isWireFeasible(steps: readonly PathStep[]): boolean {
+  const handshake = steps.find((step) => step.event.type === 'HANDSHAKE_REQUEST')?.event;
+  const deflateAgreed = handshake === undefined || (handshake.type === 'HANDSHAKE_REQUEST' && handshake.perMessageDeflateAgreed);
+  return deflateAgreed || !steps.some((step) => NEEDS_DEFLATE.has(step.event.type));
+}
+
+const NEEDS_DEFLATE: ReadonlySet<string> = new Set(['INFLATED_TOO_BIG', 'CORRUPT_COMPRESSED_DATA', 'INFLATED_TEXT_NOT_UTF8']);
+
 /** Generates the paths of one machine. */
 export function generateMachinePaths(machineId: MachineId): ModelPath[] {
   const machine = machinesById[machineId];
@@ -93,7 +105,11 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
 
   // Every sample the state takes a transition for (see the file comment: not only "own" events).
   const enabled = (snapshot: AnyMachineSnapshot) =>
-    events.filter((event) => machine.getTransitionData(snapshot as never, event).length > 0);
+    events.filter(
+      (event) =>
+        !isInProcessOnly(machineId, statePath(snapshot.value), event.type) &&
+        machine.getTransitionData(snapshot as never, event).length > 0,
+    );
   const isInitial = (snapshot: AnyMachineSnapshot) => statePath(snapshot.value) === initialState;
   const waysBack = new Map<string, PathStep[]>();
   const wayBack = (from: AnyMachineSnapshot): PathStep[] => {
@@ -121,7 +137,7 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
       return !all.some((other, j) => j !== index && isPrefixOf(own, other) && (own.length < other.length || j < index));
     });
   };
-  const shortestPaths = withoutPrefixes(shortest);
+  const shortestPaths = withoutPrefixes(shortest.filter(isWireFeasible));
 
   const paths: ModelPath[] = [];
   const add = (generator: PathGenerator, list: PathStep[][]) =>
@@ -137,7 +153,7 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
         }),
       );
   add('shortest', shortestPaths);
-  add('simple', withoutPrefixes(simple, shortestPaths).filter((steps) => !shortestPaths.some((other) => isPrefixOf(keys(steps), keys(other)))));
+  add('simple', withoutPrefixes(simple.filter(isWireFeasible), shortestPaths).filter((steps) => !shortestPaths.some((other) => isPrefixOf(keys(steps), keys(other)))));
   return paths;
 }
 

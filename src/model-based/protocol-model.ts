@@ -11,28 +11,23 @@
  * FIN, `deliverTextMessage` the message echoed back (the server under test is an echo server),
  * and so on.
  *
- * Beyond the machines, the model knows what the core and the I/O layer do around them — which
- * is what an echo server of RFC 6455 does too: the frame header rules of §5.2 that fail a
- * connection before any machine sees the frame (a reserved opcode, RSV bits no extension
- * defines, an unmasked frame, a fragmented or over-long control frame), UTF-8 validation of text
- * (§8.1), no frames read once the machines said so, no writes after the server's FIN, and that
- * TCP is gone (TCP_CLOSED) once both sides ended it or one dropped it.
+ * Beyond the machines, the model knows only what the I/O layer does around them: frames are read
+ * between the machines' `startReadingFrames` and `stopReadingFrames`, nothing is written after the
+ * server's FIN, and TCP is gone (TCP_CLOSED) once both sides ended it or one dropped it. Which
+ * failure cause a broken frame is, the wire step says (its cause is the event the core's parser or
+ * data plane derives from it, src/frame-events.ts); the machines decide the rest, as in the core.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { CloseFrameEvent, HandshakeRequestEvent, ProtocolEvent } from '../../machines/protocol-events.js';
-import { statePath } from '../compiled-machine.js';
-import { isValidUtf8, Utf8StreamValidator } from '../utf8-validator.js';
+import type { FailureCauseType, ProtocolEvent } from '../../machines/protocol-events.js';
+import { declaredAction, statePath } from '../compiled-machine.js';
+import { EVENT, readCloseBody } from '../frame-events.js';
+import type { MachineAction } from '../protocol-machines.js';
+import { ERROR_CLOSE_CODES } from '../protocol-error.js';
 import { MACHINE_IDS, type MachineId } from './event-samples.js';
 import { machinesById } from './model-paths.js';
 import { branchOf, compiledOf, type TransitionBranch } from './transition-branches.js';
 import type { Observable, WireFrame, WireStep } from './wire-steps.js';
-import {
-  OPCODE_BINARY,
-  OPCODE_CLOSE,
-  OPCODE_PING,
-  OPCODE_PONG,
-  OPCODE_TEXT,
-} from '../opcode.js';
+import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from '../opcode.js';
 
 /** One transition the model predicts for one machine. */
 export interface ModelTransition {
@@ -60,7 +55,6 @@ interface MessageInProgress {
   text: boolean;
   compressed: boolean;
   plain: Buffer[];
-  utf8: Utf8StreamValidator;
 }
 
 export class ProtocolModel {
@@ -74,10 +68,11 @@ export class ProtocolModel {
   // The connection, as the I/O layer sees it.
   accepted = false;
   deflateAgreed = false;
-  /** The subprotocol the server answered with (answerSubprotocol). */
+  /** The subprotocol the server answered with (`answerSubprotocol`), and the one the handshake step carries. */
   subprotocol: string | undefined;
-  /** The machines said to read no more frames (`ignoreFurtherFrames`), or a frame header broke §5.2. */
-  framesIgnored = false;
+  private handshakeSubprotocol: string | undefined;
+  /** Frames are read: between `startReadingFrames` and `stopReadingFrames` (or a header violation). */
+  readingFrames = false;
   serverEnded = false;
   clientEnded = false;
   private dropped = false;
@@ -89,6 +84,13 @@ export class ProtocolModel {
   private message: MessageInProgress | undefined;
   private controlPayload: Buffer = Buffer.alloc(0);
   private closeCodeReceived: number | undefined;
+  private requestedCloseCode: number | undefined;
+  /** The message the echo server's application sends back. */
+  private echo: Observable | undefined;
+  /** The cause the next compressed delivery fails with (a violation step found when inflating). */
+  private inflateFailure: FailureCauseType | undefined;
+  /** The close code of the failure `failConnection` recorded. */
+  private failureCloseCode: number | undefined;
 
   // The step being predicted.
   private events: ProtocolEvent[] = [];
@@ -126,6 +128,7 @@ export class ProtocolModel {
     this.expected = [];
     switch (step.kind) {
       case 'handshake':
+        this.handshakeSubprotocol = subprotocol;
         this.dispatch({
           type: 'HANDSHAKE_REQUEST',
           method: step.method,
@@ -134,6 +137,7 @@ export class ProtocolModel {
           perMessageDeflateAgreed: step.offerDeflate && deflateAgreed,
           ...(subprotocol === undefined ? {} : { subprotocol }),
         });
+        this.handshakeSubprotocol = undefined;
         break;
       case 'frame':
         if (step.part !== 'payload') this.frameHeader(step.frame);
@@ -154,8 +158,29 @@ export class ProtocolModel {
         }
         break;
       case 'request-close':
-        // The application may start closing only while the connection is open (ConnectionProtocol.close).
-        if (this.stateOf('connection') === 'open') this.dispatch({ type: 'CLOSE_REQUESTED', code: step.code });
+        this.requestedCloseCode = step.code;
+        // The machines accept or refuse the application's close() (a refusal shows nothing on the wire).
+        this.dispatch({ type: 'CLOSE_REQUESTED', code: step.code });
+        break;
+      case 'violation':
+        // The frame parser or the data plane finds the cause as the bytes arrive, while frames are read.
+        if (!this.readingFrames) break;
+        if (step.atHeader) {
+          // A header violation stops the parser at once, whatever the machines do next.
+          this.readingFrames = false;
+          this.dispatch(EVENT[step.cause]);
+          break;
+        }
+        // A data frame: its header is the message machine's event first.
+        this.dispatch(step.opening!);
+        if (!this.readingFrames) break;
+        if (step.inflated) {
+          // Found when the message, complete at the frame's end, is inflated (deliverCompressed*Message).
+          this.inflateFailure = step.cause;
+          this.dispatch(EVENT.FRAME_END);
+        } else {
+          this.dispatch(EVENT[step.cause]);
+        }
         break;
     }
     // TCP is gone once both sides ended it, or either side dropped it.
@@ -169,68 +194,37 @@ export class ProtocolModel {
 
   // ------------------------------------------------------------------ frames
 
-  /** RFC 6455 §5.2 header rules; then the frame's first event. */
+  /** The frame's first event (the wire adapter sends only frames whose header is valid). */
   private frameHeader(frame: WireFrame): void {
-    if (!this.accepted || this.framesIgnored) return;
-    this.frame = undefined;
-    const opcode = frame.opcode;
-    const isControl = opcode >= OPCODE_CLOSE;
-    const broken =
-      (frame.rsv & 0b011) !== 0 ||
-      ((frame.rsv & 0b100) !== 0 && (!this.deflateAgreed || isControl)) ||
-      (opcode > OPCODE_BINARY && opcode < OPCODE_CLOSE) ||
-      opcode > OPCODE_PONG ||
-      (isControl && (!frame.fin || frame.payload.length > 125)) ||
-      !frame.masked;
-    if (broken) {
-      this.framesIgnored = true;
-      this.dispatch({ type: 'PROTOCOL_ERROR', closeCode: 1002 });
-      return;
-    }
+    if (!this.readingFrames) return;
     this.frame = frame;
-    if (isControl) {
+    const opcode = frame.opcode;
+    if (opcode >= OPCODE_CLOSE) {
       this.controlPayload = Buffer.alloc(0);
-      this.dispatch({ type: 'CONTROL_FRAME' });
+      this.dispatch(EVENT.CONTROL_FRAME);
       return;
     }
     const type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
     this.dispatch({ type, fin: frame.fin, rsv1: (frame.rsv & 0b100) !== 0 });
   }
 
-  /** The frame's payload and end: UTF-8 checks, then FRAME_END or the control frame's own event. */
+  /** The frame's payload and end: FRAME_END, or the control frame's own event. */
   private framePayload(frame: WireFrame): void {
-    if (!this.accepted || this.framesIgnored || this.frame !== frame) return;
+    if (!this.readingFrames || this.frame !== frame) return;
     this.frame = undefined;
     if (frame.opcode >= OPCODE_CLOSE) {
       this.controlPayload = frame.payload;
-      if (frame.opcode === OPCODE_PING) this.dispatch({ type: 'PING_FRAME' });
-      else if (frame.opcode === OPCODE_PONG) this.dispatch({ type: 'PONG_FRAME' });
-      else this.dispatch(this.closeFrameEvent(frame.payload));
+      if (frame.opcode === OPCODE_PING) this.dispatch(EVENT.PING_FRAME);
+      else if (frame.opcode === OPCODE_PONG) this.dispatch(EVENT.PONG_FRAME);
+      else {
+        const close = readCloseBody(frame.payload);
+        this.closeCodeReceived = close.code;
+        this.dispatch(close.event);
+      }
       return;
     }
-    const message = this.message;
-    if (message !== undefined) {
-      // §8.1: text is checked as UTF-8 as it arrives (compressed text once inflated).
-      if (message.text && !message.compressed) {
-        if (!message.utf8.push(frame.payload) || (frame.fin && !message.utf8.end())) {
-          this.fail(1007);
-          return;
-        }
-      }
-      message.plain.push(frame.plain);
-    }
-    this.dispatch({ type: 'FRAME_END' });
-  }
-
-  /** §5.5.1: a Close body is a 2-byte status code and a UTF-8 reason. */
-  private closeFrameEvent(body: Buffer): CloseFrameEvent {
-    if (body.length < 2) return { type: 'CLOSE_FRAME', payloadLength: body.length, code: 0, reasonIsUtf8: true };
-    this.closeCodeReceived = body.readUInt16BE(0);
-    return { type: 'CLOSE_FRAME', payloadLength: body.length, code: this.closeCodeReceived, reasonIsUtf8: isValidUtf8(body.subarray(2)) };
-  }
-
-  private fail(closeCode: number): void {
-    this.dispatch({ type: 'PROTOCOL_ERROR', closeCode });
+    this.message?.plain.push(frame.plain);
+    this.dispatch(EVENT.FRAME_END);
   }
 
   // ------------------------------------------------------------------ the machines
@@ -263,7 +257,7 @@ export class ProtocolModel {
       const predicted: ModelTransition = { machineId, source, eventType: event.type, target: statePath(next.value), event, branch };
       this.transitions.push(predicted);
       this.stepTransitions.push(predicted);
-      for (const action of actions) this.act(action.type, action.params as Record<string, unknown> | undefined, event);
+      for (const action of actions) this.act(declaredAction<MachineAction>(action));
     }
   }
 
@@ -272,46 +266,66 @@ export class ProtocolModel {
     if (!this.serverEnded && !this.dropped) this.expected.push(item);
   }
 
-  private act(type: string, params: Record<string, unknown> | undefined, event: ProtocolEvent): void {
-    switch (type) {
+  /** What each action makes the server do, as the client can see it (the echo server's application). */
+  private act(action: MachineAction): void {
+    switch (action.type) {
+      case 'answerSubprotocol':
+        this.subprotocol = this.handshakeSubprotocol;
+        return;
       case 'acceptHandshake':
         this.accepted = true;
         this.expected.push({ kind: 'http', status: 101, deflate: this.deflateAgreed, ...(this.subprotocol ? { subprotocol: this.subprotocol } : {}) });
-        return;
-      case 'answerSubprotocol':
-        this.subprotocol = (event as HandshakeRequestEvent).subprotocol;
+        this.dispatch(EVENT.CONNECTION_OPENED);
         return;
       case 'enablePerMessageDeflate':
         this.deflateAgreed = true;
         return;
       case 'rejectHandshake':
         // The refusal is written and the server ends TCP (RFC 6455 §4.2.2: "abort the handshake").
-        this.expected.push({ kind: 'http', status: params!['status'] as number, deflate: false }, { kind: 'fin' });
+        this.expected.push({ kind: 'http', status: action.params.status, deflate: false }, { kind: 'fin' });
         this.serverEnded = true;
+        return;
+      case 'startReadingFrames':
+        this.readingFrames = true;
+        return;
+      case 'stopReadingFrames':
+        this.readingFrames = false;
         return;
       case 'beginTextMessage':
       case 'beginBinaryMessage':
       case 'beginCompressedTextMessage':
       case 'beginCompressedBinaryMessage':
-        this.message = { text: type.includes('Text'), compressed: type.includes('Compressed'), plain: [], utf8: new Utf8StreamValidator() };
+        this.message = { text: action.type.includes('Text'), compressed: action.type.includes('Compressed'), plain: [] };
         return;
       case 'deliverTextMessage':
       case 'deliverBinaryMessage':
       case 'deliverCompressedTextMessage':
       case 'deliverCompressedBinaryMessage': {
         const data = Buffer.concat(this.message?.plain ?? []);
-        const binary = type.includes('Binary');
+        const binary = action.type.includes('Binary');
         this.message = undefined;
-        if (!binary && !isValidUtf8(data)) {
-          this.fail(1007);
+        const failure = this.inflateFailure;
+        if (failure !== undefined) {
+          this.inflateFailure = undefined;
+          this.dispatch(EVENT[failure]);
           return;
         }
-        // The echo server sends every message back while the connection is open.
-        if (this.stateOf('connection') === 'open') this.expectWrite({ kind: 'message', binary, data });
+        // The echo server sends every message back while the connection is open: a `send` the
+        // connection machine decides (SEND_REQUESTED → sendMessage).
+        if (this.stateOf('connection') === 'open') {
+          this.echo = { kind: 'message', binary, data };
+          this.dispatch(EVENT.SEND_REQUESTED);
+        }
         return;
       }
-      case 'reportProtocolError':
-        this.fail(params!['closeCode'] as number);
+      case 'sendMessage': {
+        if (this.echo !== undefined) this.expectWrite(this.echo);
+        this.echo = undefined;
+        return;
+      }
+      case 'failConnection':
+        this.failureCloseCode ??= ERROR_CLOSE_CODES[action.params.error];
+        this.dispatch(EVENT.CONNECTION_FAILED);
         return;
       case 'sendPong':
         // §5.5.3: the Pong carries the Ping's application data.
@@ -320,21 +334,11 @@ export class ProtocolModel {
       case 'echoCloseFrame':
         this.expectWrite({ kind: 'close', code: this.closeCodeReceived });
         return;
-      case 'sendCloseFrame': {
-        const fromParams = params?.['closeCode'];
-        const code =
-          typeof fromParams === 'number'
-            ? fromParams
-            : event.type === 'PROTOCOL_ERROR'
-              ? event.closeCode
-              : event.type === 'CLOSE_REQUESTED'
-                ? event.code
-                : undefined;
-        this.expectWrite({ kind: 'close', code });
+      case 'sendCloseFrame':
+        this.expectWrite({ kind: 'close', code: this.requestedCloseCode });
         return;
-      }
-      case 'ignoreFurtherFrames':
-        this.framesIgnored = true;
+      case 'sendFailureCloseFrame':
+        this.expectWrite({ kind: 'close', code: this.failureCloseCode });
         return;
       case 'closeTcp':
         if (!this.serverEnded && !this.dropped) this.expected.push({ kind: 'fin' });
@@ -348,7 +352,9 @@ export class ProtocolModel {
         this.closeTimerRunning = true;
         return;
       default:
-        // reportPing, reportPong, reportClosed: for the application, nothing on the wire.
+        // For the application only, nothing on the wire: reportOpen, reportPing, reportPong,
+        // reportFailure, reportClosed, recordCloseCode, refuseRequest, continueMessage; and the
+        // application's Pings and Pongs (sendPing, sendUnsolicitedPong), which an echo server never sends.
         return;
     }
   }

@@ -16,7 +16,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { CompiledMachine, type CompiledTransition } from '../compiled-machine.js';
 import { atomicTarget, machineGraph } from '../diagrams/machine-graph.js';
-import { MACHINE_IDS, type MachineId } from './event-samples.js';
+import { isInProcessOnly, MACHINE_IDS, type MachineId } from './event-samples.js';
 import { machinesById } from './model-paths.js';
 
 /** One guard branch of one event from one state. */
@@ -172,9 +172,11 @@ export class TransitionCoverage {
     return this.covered.get(branch.machineId)!.has(branch.key);
   }
 
-  /** The branches of the machine not exercised yet. */
+  /** The branches of the machine not exercised yet (in-process-only branches aside: `isInProcessOnly`). */
   missing(machineId: MachineId): TransitionBranch[] {
-    return branchesByMachine[machineId].filter((branch) => !this.has(branch));
+    return branchesByMachine[machineId].filter(
+      (branch) => !this.has(branch) && !isInProcessOnly(machineId, branch.source, branch.eventType),
+    );
   }
 
   /** States exercised: the initial state and every target of an exercised branch. */

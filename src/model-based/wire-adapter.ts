@@ -21,11 +21,10 @@
  * Writes are chopped (whole, 1-octet writes, or two writes) by a seeded generator.
  */
 import { constants, deflateRawSync } from 'node:zlib';
-import type { ProtocolEvent } from '../../machines/protocol-events.js';
-import { type ProtocolErrorSample } from './event-samples.js';
+import type { DataFrameEvent, FailureCauseType, ProtocolEvent } from '../../machines/protocol-events.js';
 import { Opcode } from '../opcode.js';
 import type { ProtocolModel } from './protocol-model.js';
-import type { Chopping, WireFrame, WireStep } from './wire-steps.js';
+import { encodeWireFrame, type Chopping, type WireFrame, type WireStep } from './wire-steps.js';
 
 /** A small deterministic generator (mulberry32): the same seed, the same scenario. */
 export class SeededRandom {
@@ -76,6 +75,17 @@ function closeBody(event: Extract<ProtocolEvent, { type: 'CLOSE_FRAME' }>): Buff
   return body;
 }
 
+/** The message size limit assumed when the target does not say (statesocket's default, 64 MiB). */
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+const zipBombs = new Map<number, Buffer>();
+/** Zeros one MiB past `limit`, compressed (about a thousandth of the size): made once per limit. */
+function zipBomb(limit: number): Buffer {
+  let bomb = zipBombs.get(limit);
+  if (bomb === undefined) zipBombs.set(limit, (bomb = deflatePiece(Buffer.alloc(limit + 1024 * 1024), true)));
+  return bomb;
+}
+
 export class WireAdapter {
   private readonly random: SeededRandom;
   /** The data frame whose header was sent and whose payload was not. */
@@ -88,6 +98,8 @@ export class WireAdapter {
     seed: number,
     /** The target's `host:port`, for the Host header. */
     private readonly authority: string,
+    /** The target's message size limit. */
+    private readonly maxMessageSize: number = DEFAULT_MAX_MESSAGE_SIZE,
   ) {
     this.random = new SeededRandom(seed);
   }
@@ -163,8 +175,6 @@ export class WireAdapter {
         return this.whole(this.frame(Opcode.pong, this.controlPayload('pong')));
       case 'CLOSE_FRAME':
         return this.whole(this.frame(Opcode.close, closeBody(event)));
-      case 'PROTOCOL_ERROR':
-        return this.whole(this.violation(event as ProtocolErrorSample));
       case 'CLOSE_REQUESTED':
         return { kind: 'request-close', code: event.code };
       case 'CLOSE_TIMEOUT':
@@ -174,29 +184,75 @@ export class WireAdapter {
       case 'TCP_CLOSED':
         // Once the server has ended its side, ending ours closes TCP cleanly; otherwise drop it.
         return model.serverEnded && !model.clientEnded ? { kind: 'tcp-end' } : { kind: 'tcp-reset' };
+      case 'CONNECTION_FAILED':
+        // A continuation frame with no message to continue: the message machine fails the connection.
+        return this.whole(this.frame(Opcode.continuation, Buffer.from('orphan')));
+      case 'CONNECTION_OPENED':
+      case 'SEND_REQUESTED':
+      case 'PING_REQUESTED':
+      case 'PONG_REQUESTED':
+      case 'TERMINATE_REQUESTED':
+        // The opening handshake makes CONNECTION_OPENED; the other application calls are not wire steps.
+        return undefined;
+      default:
+        return this.violation(event.type, model);
     }
   }
 
-  /** A frame that makes the server fail the connection for the sample's cause. */
-  private violation(event: ProtocolErrorSample): WireFrame {
+  /** The bytes that make the server fail the connection for `cause`; undefined where they cannot here. */
+  private violation(cause: FailureCauseType, model: ProtocolModel): WireStep | undefined {
     const hello = Buffer.from('hello');
-    switch (event.cause ?? 'reserved-opcode') {
-      case 'reserved-opcode':
-        return this.frame(0x3, hello);
-      case 'reserved-control-opcode':
-        return this.frame(0xb, hello);
-      case 'rsv1-without-deflate':
-        return this.frame(Opcode.text, hello, { rsv: 4 });
-      case 'rsv2':
-        return this.frame(Opcode.text, hello, { rsv: 2 });
-      case 'unmasked-frame':
-        return this.frame(Opcode.text, hello, { masked: false });
-      case 'fragmented-ping':
-        return this.frame(Opcode.ping, hello, { fin: false });
-      case 'ping-too-long':
-        return this.frame(Opcode.ping, Buffer.alloc(126, 0x2a));
-      case 'invalid-utf8-text':
-        return this.frame(Opcode.text, Buffer.from([0x48, 0x69, 0xff]));
+    const header = (frame: WireFrame) => encodeWireFrame(frame).header;
+    const whole = (frame: WireFrame) => {
+      const { header: head, payload } = encodeWireFrame(frame);
+      return Buffer.concat([head, payload]);
+    };
+    const atHeader = (bytes: Buffer): WireStep => ({ kind: 'violation', cause, bytes, atHeader: true, opening: undefined, inflated: false, chopping: this.chopping() });
+    const inPayload = (bytes: Buffer, opening: DataFrameEvent, inflated = false, chopping = this.chopping()): WireStep =>
+      ({ kind: 'violation', cause, bytes, atHeader: false, opening, inflated, chopping });
+    /** A 64-bit length field: 127, then the 8 octets, then a masking key. */
+    const longHeader = (high: number, low: number) => {
+      const bytes = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]);
+      bytes.writeUInt32BE(high, 2);
+      bytes.writeUInt32BE(low, 6);
+      return bytes;
+    };
+    switch (cause) {
+      case 'RSV1_NOT_ALLOWED':
+        // RFC 7692 §6: never on a control frame, with or without permessage-deflate.
+        return atHeader(header(this.frame(Opcode.ping, hello, { rsv: 4 })));
+      case 'RSV2_OR_RSV3_SET':
+        return atHeader(header(this.frame(Opcode.text, hello, { rsv: 2 })));
+      case 'RESERVED_OPCODE':
+        return atHeader(header(this.frame(0x3, hello)));
+      case 'FRAGMENTED_CONTROL_FRAME':
+        return atHeader(header(this.frame(Opcode.ping, hello, { fin: false })));
+      case 'CONTROL_FRAME_TOO_LONG':
+        return atHeader(header(this.frame(Opcode.ping, Buffer.alloc(126, 0x2a))));
+      case 'UNMASKED_FRAME':
+        return atHeader(header(this.frame(Opcode.text, hello, { masked: false })));
+      case 'INVALID_PAYLOAD_LENGTH':
+        return atHeader(longHeader(0x80000000, 0).subarray(0, 10));
+      case 'UNSUPPORTED_PAYLOAD_LENGTH':
+        return atHeader(longHeader(0x00200000, 0).subarray(0, 10));
+      case 'MESSAGE_TOO_BIG':
+        // 2^40 octets announced: over any server's limit, refused before the payload.
+        return inPayload(longHeader(0x100, 0), { type: 'BINARY_FRAME', fin: true, rsv1: false });
+      case 'INVALID_UTF8':
+        return inPayload(whole(this.frame(Opcode.text, Buffer.from([0x48, 0x69, 0xff]))), { type: 'TEXT_FRAME', fin: true, rsv1: false });
+      case 'INFLATED_TOO_BIG':
+      case 'CORRUPT_COMPRESSED_DATA':
+      case 'INFLATED_TEXT_NOT_UTF8': {
+        if (!model.deflateAgreed) return undefined;
+        const payload =
+          cause === 'INFLATED_TOO_BIG'
+            ? zipBomb(this.maxMessageSize)
+            : cause === 'CORRUPT_COMPRESSED_DATA'
+              ? Buffer.from([0xff, 0xff, 0xff, 0xff])
+              : deflatePiece(Buffer.from([0x48, 0x69, 0xff]), true);
+        const bytes = whole(this.frame(Opcode.text, payload, { rsv: 4 }));
+        return inPayload(bytes, { type: 'TEXT_FRAME', fin: true, rsv1: true }, true, cause === 'INFLATED_TOO_BIG' ? 'whole' : this.chopping());
+      }
     }
   }
 }

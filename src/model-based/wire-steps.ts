@@ -5,6 +5,9 @@
  * perform and compare.
  */
 
+import type { DataFrameEvent, FailureCauseType } from '../../machines/protocol-events.js';
+import { encodeClientFrame } from '../frame-encoder.js';
+
 /** A frame as the client sends it (RFC 6455 §5.2). */
 export interface WireFrame {
   readonly opcode: number;
@@ -42,7 +45,21 @@ export type WireStep =
   /** The client waits for the server's close timeout to expire. */
   | { readonly kind: 'await-close-timeout' }
   /** The server's application starts the closing handshake (an API call, in-process only). */
-  | { readonly kind: 'request-close'; readonly code: number };
+  | { readonly kind: 'request-close'; readonly code: number }
+  /**
+   * Bytes that make the server fail the connection for `cause`: a frame header the parser refuses
+   * (`atHeader`), or a data frame whose payload the data plane refuses. `opening` is the data frame
+   * event its header makes first, if any; `inflated` says the cause is found when the message inflates.
+   */
+  | {
+      readonly kind: 'violation';
+      readonly cause: FailureCauseType;
+      readonly bytes: Buffer;
+      readonly atHeader: boolean;
+      readonly opening: DataFrameEvent | undefined;
+      readonly inflated: boolean;
+      readonly chopping: Chopping;
+    };
 
 /** What the server can be seen to do, from the client's side of the connection. */
 export type Observable =
@@ -135,20 +152,9 @@ export function expectationsMet(expected: readonly Observable[], observed: reado
 
 /** The frame's header and masked payload, as they go on the wire. */
 export function encodeWireFrame(frame: WireFrame): { header: Buffer; payload: Buffer } {
-  const length = frame.payload.length;
-  const extended = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const header = Buffer.alloc(2 + extended + (frame.masked ? 4 : 0));
-  header[0] = (frame.fin ? 0x80 : 0) | ((frame.rsv & 0b111) << 4) | (frame.opcode & 0x0f);
-  header[1] = (frame.masked ? 0x80 : 0) | (extended === 0 ? length : extended === 2 ? 126 : 127);
-  if (extended === 2) header.writeUInt16BE(length, 2);
-  if (extended === 8) header.writeBigUInt64BE(BigInt(length), 2);
-  const payload = Buffer.from(frame.payload);
-  if (frame.masked) {
-    frame.maskKey.copy(header, 2 + extended);
-    // RFC 6455 §5.3: octet i is XORed with octet i MOD 4 of the masking key.
-    for (let i = 0; i < payload.length; i++) payload[i]! ^= frame.maskKey[i & 3]!;
-  }
-  return { header, payload };
+  const bytes = encodeClientFrame(frame.opcode, frame.payload, frame.masked ? frame.maskKey : null, { fin: frame.fin, rsv: frame.rsv });
+  const headerLength = bytes.length - frame.payload.length;
+  return { header: bytes.subarray(0, headerLength), payload: bytes.subarray(headerLength) };
 }
 
 const OPCODE_NAMES: Record<number, string> = { 0x0: 'continuation', 0x1: 'text', 0x2: 'binary', 0x8: 'Close', 0x9: 'Ping', 0xa: 'Pong' };
@@ -174,5 +180,7 @@ export function describeWireStep(step: WireStep): string {
       return "wait for the server's close timeout";
     case 'request-close':
       return `the server application calls close(${step.code})`;
+    case 'violation':
+      return `${step.cause}: ${step.bytes.length} octets${step.chopping === 'octets' ? ' in 1-octet writes' : step.chopping === 'halves' ? ' in two writes' : ''}`;
   }
 }

@@ -54,6 +54,8 @@ export interface PathTarget {
   readonly quietMs: number;
   /** Seeds the chopping of writes and the masking keys. */
   readonly seed: number;
+  /** The server's message size limit, if known (default 64 MiB): a message inflating past it must fail. */
+  readonly maxMessageSize?: number | undefined;
   /** The server's application starts the closing handshake on this connection; false when it cannot. */
   readonly requestClose?: ((requestPath: string, code: number) => boolean) | undefined;
   /** The server's machine transitions on this connection so far. */
@@ -118,7 +120,11 @@ function describeRecord(record: TransitionRecord): string {
 export async function runPath(path: ModelPath, target: PathTarget): Promise<PathRunResult> {
   const started = performance.now();
   const model = new ProtocolModel();
-  const adapter = new WireAdapter(pathSeed(target.seed, path.id), `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`);
+  const adapter = new WireAdapter(
+    pathSeed(target.seed, path.id),
+    `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+    target.maxMessageSize,
+  );
   const requestPath = target.requestPath(path);
   const expectedBranches = executeOnMachine(path).branches;
   const steps: StepResult[] = [];
@@ -154,6 +160,9 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
           await c.write(bytes, step.chopping);
           break;
         }
+        case 'violation':
+          await c.write(step.bytes, step.chopping);
+          break;
         case 'tcp-end':
           c.end();
           break;

@@ -6,13 +6,12 @@
  * The client never reacts on its own — it does not answer a Close or a Ping, nor end TCP when the
  * server does (`allowHalfOpen`) — so that the generated path alone decides what happens.
  */
-import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Chopping, Observable } from '../model-based/wire-steps.js';
 import { ServerFrameReader } from './server-frame-reader.js';
+import { secWebSocketAccept } from '../opening-handshake.js';
 
 /** RFC 6455 §1.3. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** RFC 7692: the offer; with server_no_context_takeover every message of the server inflates on its own. */
 export const DEFLATE_OFFER = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
 const MAX_LOGGED_OCTETS = 96;
@@ -102,7 +101,7 @@ export class ProbeClient {
     for (const [name, value] of Object.entries(headers)) if (value !== '') lines.push(`${name}: ${value}`);
     if (offerDeflate) lines.push(`sec-websocket-extensions: ${DEFLATE_OFFER}`);
     const key = headers['sec-websocket-key'] ?? '';
-    this.expectedAccept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+    this.expectedAccept = secWebSocketAccept(key);
     const request = `${lines.join('\r\n')}\r\n\r\n`;
     this.note('→', request.trimEnd().replace(/\r\n/g, ' | '));
     this.socket.write(request);

@@ -8,14 +8,20 @@
  * - a control frame's header (`CONTROL_FRAME`) goes to the message machine, which stays where
  *   it is; at the frame's end `PING_FRAME` / `PONG_FRAME` go to the closingHandshake machine,
  *   `CLOSE_FRAME` to the connection and closingHandshake machines;
- * - a header-level violation or a broken frame sequence is a `PROTOCOL_ERROR` for the
- *   connection and closingHandshake machines;
+ * - the closingHandshake machine starts in `connecting` and opens on `CONNECTION_OPENED`, which the
+ *   connection machine's `acceptHandshake` raises;
+ * - a failure cause the frame parser or the data plane finds (a header violation such as
+ *   `RESERVED_OPCODE`, `INVALID_UTF8`, …) is the connection machine's event: `open` → `closing`,
+ *   naming its error and close code (`failConnection`), which raises `CONNECTION_FAILED` for the
+ *   closingHandshake machine; a broken frame sequence fails in the message machine, whose
+ *   `failConnection` raises `CONNECTION_FAILED` for the other two;
  * - the peer's FIN is `TCP_END`, the socket's end `TCP_CLOSED`; a machine records only the
  *   events its current state handles;
  * - where a state has several guard branches with the same event and target, the step names its
  *   branch, `EVENT[guard]->target` (src/model-based/declared-steps.ts): the opening handshake
  *   (`HANDSHAKE_ACCEPTED`) and the client's Close (`CLOSE_FRAME_STEP`).
  */
+import type { FailureCauseType } from '../../machines/protocol-events.js';
 import type { ExpectedPath } from './case.js';
 
 /** The connection machine's first step: the opening handshake is accepted (RFC 6455 §4.2.2), no extension agreed. */
@@ -23,6 +29,18 @@ export const HANDSHAKE_ACCEPTED = 'HANDSHAKE_REQUEST[else]->open';
 
 /** The opening handshake is accepted with permessage-deflate agreed (RFC 7692 §5, §7.1). */
 export const HANDSHAKE_ACCEPTED_WITH_DEFLATE = 'HANDSHAKE_REQUEST[isPerMessageDeflateAgreed]->open';
+
+/** The closingHandshake machine's first step: the connection opened (CONNECTION_OPENED from `acceptHandshake`). */
+export const CLOSING_HANDSHAKE_OPENED = 'CONNECTION_OPENED->open';
+
+/**
+ * The connection machine's steps for the echo server's answers: every message the message machine
+ * completed (`FRAME_END->awaitingMessage`, its delivery) is sent back, and the connection machine
+ * decides each `send` (`SEND_REQUESTED->open`).
+ */
+export function echoSteps(messageSteps: string): string {
+  return times(messageSteps.split(' ').filter((step) => step === 'FRAME_END->awaitingMessage').length, 'SEND_REQUESTED->open');
+}
 
 /** Joins steps (strings or lists of strings) with single spaces, skipping empty parts. */
 export function steps(...parts: readonly (string | undefined | readonly string[])[]): string {
@@ -142,21 +160,22 @@ export interface PathBeforeClose {
 export function clientClosePath(before: PathBeforeClose = {}, closeFrame: CloseFrameStep = CLOSE_FRAME_STEP.valid): ExpectedPath {
   const message = before.message ?? '';
   return {
-    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, 'CLOSE_FRAME->closing TCP_CLOSED->closed'),
+    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, echoSteps(message), 'CLOSE_FRAME->closing TCP_CLOSED->closed'),
     message: steps(message, controlFramePath(messageStateAfter(message))),
-    closingHandshake: steps(before.closingHandshake, `${closeFrame} TCP_CLOSED->closed`),
+    closingHandshake: steps(CLOSING_HANDSHAKE_OPENED, before.closingHandshake, `${closeFrame} TCP_CLOSED->closed`),
   };
 }
 
 /**
- * The server fails the connection (`PROTOCOL_ERROR`: a header-level violation, a broken frame
- * sequence, invalid UTF-8, a limit). `before.message` holds the message machine's steps up to
- * and including the one that reported the error, if it did (e.g. `CONTINUATION_FRAME->failed`).
+ * The server fails the connection for `cause`: a failure cause the frame parser or the data plane
+ * found (`RESERVED_OPCODE`, `INVALID_UTF8`, `CONTROL_FRAME_TOO_LONG`, …: the connection machine's
+ * step names it), or `CONNECTION_FAILED` when the message machine failed a broken frame sequence
+ * (`before.message` then ends with its step, e.g. `CONTINUATION_FRAME->failed`).
  */
-export function serverFailPath(before: PathBeforeClose = {}): ExpectedPath {
+export function serverFailPath(cause: FailureCauseType | 'CONNECTION_FAILED', before: PathBeforeClose = {}): ExpectedPath {
   return {
-    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, 'PROTOCOL_ERROR->closing TCP_CLOSED->closed'),
+    connection: steps(before.handshake ?? HANDSHAKE_ACCEPTED, echoSteps(before.message ?? ''), `${cause}->closing TCP_CLOSED->closed`),
     message: before.message ?? '',
-    closingHandshake: steps(before.closingHandshake, 'PROTOCOL_ERROR->failed TCP_CLOSED->closed'),
+    closingHandshake: steps(CLOSING_HANDSHAKE_OPENED, before.closingHandshake, 'CONNECTION_FAILED->failed TCP_CLOSED->closed'),
   };
 }

@@ -18,6 +18,8 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { encodeClientFrame } from '../../src/frame-encoder.js';
+import { secWebSocketAccept } from '../../src/opening-handshake.js';
 import { Opcode, type CaseClient, type FrameToSend, type ReceivedEvent, type SentMessage } from './case.js';
 import { acceptDeflateResponse, ClientDeflate, type AgreedDeflate } from './permessage-deflate-client.js';
 
@@ -49,8 +51,6 @@ export interface ConnectOptions {
   digestMessages?: boolean | undefined;
 }
 
-/** RFC 6455 §1.3: the GUID appended to the key for |Sec-WebSocket-Accept|. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_RESPONSE_HEAD = 16 * 1024;
 const NORMAL_CLOSURE = 1000;
 
@@ -95,19 +95,6 @@ function randomMaskingKey(): Buffer {
   return randomPool.subarray(randomPoolOffset - 4, randomPoolOffset);
 }
 
-/** A 4-octet scratch whose Uint32 view reads a masking key in the platform's byte order. */
-const keyScratch = new Uint8Array(4);
-const keyWord = new Uint32Array(keyScratch.buffer);
-
-/** XORs `length` octets at `offset` with the key (RFC 6455 §5.3: octet i with key octet i MOD 4); `offset` is 4-aligned in its ArrayBuffer. */
-function maskInPlace(out: Buffer, offset: number, length: number, key: Uint8Array): void {
-  keyScratch.set(key);
-  const words = new Uint32Array(out.buffer, out.byteOffset + offset, length >>> 2);
-  const word = keyWord[0]!;
-  for (let i = 0; i < words.length; i++) words[i] ^= word;
-  for (let i = words.length * 4; i < length; i++) out[offset + i] ^= key[i & 3]!;
-}
-
 /**
  * Autobahn's cutting of a message into frame payloads: a payload no longer than `fragmentSize`
  * (or any payload when `fragmentSize` is absent or 0) is one frame; otherwise pieces of
@@ -130,27 +117,9 @@ export function cutIntoFragments(octets: Uint8Array, fragmentSize: number | unde
  * gives is written as given, valid or not.
  */
 export function encodeFrame(frame: FrameToSend): Buffer {
-  const payload = toBytes(frame.payload);
-  const masked = frame.mask ?? true;
-  const length = payload.length;
-  const extendedLengthOctets = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const keyOffset = 2 + extendedLengthOctets;
-  const payloadOffset = keyOffset + (masked ? 4 : 0);
-  // Placed so that the payload starts on a 4-octet boundary, for masking a word at a time.
-  const padding = (4 - (payloadOffset & 3)) & 3;
-  const out = Buffer.from(new ArrayBuffer(padding + payloadOffset + length), padding, payloadOffset + length);
-  out[0] = ((frame.fin ?? true) ? 0x80 : 0) | (((frame.rsv ?? 0) & 0b111) << 4) | (frame.opcode & 0x0f);
-  out[1] = (masked ? 0x80 : 0) | (extendedLengthOctets === 0 ? length : extendedLengthOctets === 2 ? 126 : 127);
-  if (extendedLengthOctets === 2) out.writeUInt16BE(length, 2);
-  else if (extendedLengthOctets === 8) out.writeBigUInt64BE(BigInt(length), 2);
-  out.set(payload, payloadOffset);
-  if (masked) {
-    // §5.3: "The masking key is a 32-bit value chosen at random by the client" — a fresh one per frame.
-    const key = randomMaskingKey();
-    key.copy(out, keyOffset);
-    maskInPlace(out, payloadOffset, length, key);
-  }
-  return out;
+  // §5.3: "The masking key is a 32-bit value chosen at random by the client" — a fresh one per frame.
+  const maskKey = (frame.mask ?? true) ? randomMaskingKey() : null;
+  return encodeClientFrame(frame.opcode, toBytes(frame.payload), maskKey, { fin: frame.fin ?? true, rsv: frame.rsv ?? 0 });
 }
 
 /** Incoming octets not parsed yet, kept as the chunks they came in (no copying until a frame is complete). */
@@ -380,7 +349,7 @@ export class WireClient implements CaseClient {
     if (!/^HTTP\/1\.1 101\b/.test(statusLine)) return `expected 101 Switching Protocols, got "${statusLine}"`;
     if (!tokens('upgrade').includes('websocket')) return 'no "Upgrade: websocket" in the 101';
     if (!tokens('connection').includes('upgrade')) return 'no "Connection: Upgrade" in the 101';
-    const accept = createHash('sha1').update(this.key + WEBSOCKET_GUID).digest('base64');
+    const accept = secWebSocketAccept(this.key);
     if (headers.get('sec-websocket-accept') !== accept) {
       return `Sec-WebSocket-Accept is "${headers.get('sec-websocket-accept')}", expected "${accept}"`;
     }

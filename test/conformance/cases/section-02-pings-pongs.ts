@@ -90,7 +90,7 @@ export const cases: ConformanceCase[] = [
     expect: [[]],
     close: { closeCode: [1002], closedByClient: false, requireClean: false },
     // The length is checked in the frame header: the machines never see the Ping.
-    path: serverFailPath(),
+    path: serverFailPath('CONTROL_FRAME_TOO_LONG'),
   },
   pingCase('2.6', 'a Ping with 125 payload octets, written to TCP one octet at a time, gets a Pong with that payload', [octetsFe(125)], {
     chopSize: 1,

@@ -7,6 +7,7 @@
  * The two case shapes here (a bad first frame; a good message, then a bad frame, then a Ping)
  * are shared with section 4, whose reserved opcodes are header-level violations too.
  */
+import type { FailureCauseType } from '../../../machines/protocol-events.js';
 import { Opcode, type ConformanceCase, type ExpectedClose, type FrameToSend } from '../case.js';
 import { serverFailPath, textMessagePath } from '../expected-path.js';
 
@@ -24,6 +25,17 @@ function deliver(frame: FrameToSend, delivery: Delivery): FrameToSend {
 /** The server fails the connection with 1002; the client never sent a Close of its own first. */
 const failedWithProtocolError: ExpectedClose = { closeCode: [1002], closedByClient: false, requireClean: false };
 
+/**
+ * The failure cause the frame parser reports for a frame that breaks a header rule, in the order
+ * it checks them (RFC 6455 §5.2): RSV2/RSV3, then RSV1 (no extension agreed here), then the opcode.
+ */
+function headerViolationOf(frame: FrameToSend): FailureCauseType {
+  const rsv = frame.rsv ?? 0;
+  if ((rsv & 0b011) !== 0) return 'RSV2_OR_RSV3_SET';
+  if ((rsv & 0b100) !== 0) return 'RSV1_NOT_ALLOWED';
+  return 'RESERVED_OPCODE';
+}
+
 /** The very first frame breaks a header rule: nothing comes back but the server's Close 1002. */
 export function failsOnFirstFrame(id: string, title: string, frame: FrameToSend): ConformanceCase {
   return {
@@ -36,7 +48,7 @@ export function failsOnFirstFrame(id: string, title: string, frame: FrameToSend)
     expect: [[]],
     close: failedWithProtocolError,
     // A header-level violation: the message machine never sees the frame.
-    path: serverFailPath(),
+    path: serverFailPath(headerViolationOf(frame)),
   };
 }
 
@@ -56,7 +68,7 @@ export function failsAfterAnEcho(id: string, title: string, frame: FrameToSend, 
     },
     expect: [[['message', HELLO, false]]],
     close: failedWithProtocolError,
-    path: serverFailPath({ message: textMessagePath() }),
+    path: serverFailPath(headerViolationOf(frame), { message: textMessagePath() }),
   };
 }
 

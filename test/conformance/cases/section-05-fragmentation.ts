@@ -44,6 +44,7 @@ function rejected(
   delivery: Delivery,
   messagePath: string,
   expect: readonly ExpectedEvent[] = [],
+  cause: 'CONNECTION_FAILED' | 'FRAGMENTED_CONTROL_FRAME' = 'CONNECTION_FAILED',
 ): ConformanceCase {
   return {
     id,
@@ -54,7 +55,9 @@ function rejected(
     },
     expect: [expect],
     close: failedWithProtocolError,
-    path: serverFailPath({ message: messagePath }),
+    // The message machine fails the sequence (`->failed`; its failConnection raises CONNECTION_FAILED),
+    // or the frame parser refuses a header (the cause is the connection machine's event).
+    path: serverFailPath(cause, { message: messagePath }),
   };
 }
 
@@ -64,7 +67,7 @@ function fragmentedControlFrame(id: string, name: string, opcode: number): Confo
     { opcode, payload: 'fragment1', fin: false },
     { opcode: Opcode.continuation, payload: 'fragment2' },
   ];
-  return rejected(id, `a ${name} split into two fragments fails the connection with 1002`, frames, 'whole', '');
+  return rejected(id, `a ${name} split into two fragments fails the connection with 1002`, frames, 'whole', '', [], 'FRAGMENTED_CONTROL_FRAME');
 }
 
 /** 5.3–5.8: a text message in two fragments (optionally with a Ping between them) is echoed whole. */

@@ -104,7 +104,7 @@ function textMessagePath(frames: readonly MessageFrame[], failsIn: number | unde
     messageSteps.push(`FRAME_END->${frame.fin ? 'awaitingMessage' : 'text.awaitingContinuation'}`);
   }
   const before = { message: steps(messageSteps) };
-  return failsIn === undefined ? clientClosePath(before) : serverFailPath(before);
+  return failsIn === undefined ? clientClosePath(before) : serverFailPath('INVALID_UTF8', before);
 }
 
 const echoedAndClosedByClient: ExpectedClose = { closeCode: [1000], closedByClient: true, requireClean: true };

@@ -18,7 +18,7 @@ type Outcome = keyof typeof CLOSE_FRAME_STEP | 'tooLong';
 
 /** The machines' path, given the message machine's steps before the client's Close. */
 function pathFor(outcome: Outcome, messageBefore?: string): ExpectedPath {
-  if (outcome === 'tooLong') return serverFailPath({ message: messageBefore });
+  if (outcome === 'tooLong') return serverFailPath('CONTROL_FRAME_TOO_LONG', { message: messageBefore });
   const closeFrame: CloseFrameStep = CLOSE_FRAME_STEP[outcome];
   return clientClosePath({ message: messageBefore }, closeFrame);
 }

@@ -1,0 +1,139 @@
+/**
+ * The data plane: the payload of the message being received, as the message machine's actions
+ * direct (begin, continue, deliver). Payload bytes never enter a machine; what the data plane
+ * finds in them — a length over the limit, bytes that are not UTF-8, data that does not inflate —
+ * it reports as a failure cause (machines/protocol-events.ts), and the connection machine decides.
+ *
+ * Nothing here decides a close code or touches a socket.
+ */
+import type { PayloadViolationType } from '../machines/protocol-events.js';
+import { Utf8StreamValidator, isValidUtf8 } from './utf8-validator.js';
+
+/** What the I/O layer provides to compress and decompress messages (RFC 7692 §7.2). */
+export interface MessageCompressor {
+  /** Inflate a whole message; throws `InflatedTooLarge` past `maxSize`, `CorruptDeflateData` on bad data. */
+  inflate(compressed: readonly Buffer[], maxSize: number): Buffer;
+  deflate(data: Uint8Array): Buffer;
+  /** Messages shorter than this are sent uncompressed. */
+  readonly threshold: number;
+  /** The connection is closed: release the compression contexts. */
+  close(): void;
+}
+
+/**
+ * A data frame at least this long is gathered into one buffer of its length as it arrives,
+ * rather than kept as the socket's chunks and joined when the message ends: each chunk is
+ * copied while it is still in the cache and let go at once, and a one-frame message needs no
+ * join. (At 1 MiB the join, reading chunks that had gone cold into fresh pages, cost several
+ * times a plain copy.) The buffer is allocated only once an eighth of the frame has arrived, so
+ * a header announcing a large frame makes the server allocate at most eight times what the peer
+ * really sent.
+ */
+const GATHER_FRAME_MIN = 128 * 1024;
+const GATHER_AFTER_FRACTION = 8;
+
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
+
+export class MessageAssembly {
+  private chunks = NO_CHUNKS as Buffer[];
+  private length = 0;
+  private isText = false;
+  private isCompressed = false;
+  private utf8: Utf8StreamValidator | undefined;
+  // The data frame being read, for gathering a large one (GATHER_FRAME_MIN).
+  private framePayloadLength = 0;
+  private frameReceived = 0;
+  private frameBuffer: Buffer | undefined;
+
+  constructor(private readonly maxMessageSize: number) {}
+
+  /** A new message starts (`begin*Message`). */
+  begin(isText: boolean, isCompressed: boolean): void {
+    this.isText = isText;
+    this.isCompressed = isCompressed;
+    this.chunks = [];
+    this.length = 0;
+    if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
+  }
+
+  /**
+   * A data frame of the message starts. RFC 6455 §10.4: "an implementation ... SHOULD impose a
+   * limit on frame sizes and the total message size": a frame that would take the message over
+   * the limit is reported before its payload is read.
+   */
+  startFrame(payloadLength: number): PayloadViolationType | undefined {
+    this.framePayloadLength = payloadLength;
+    this.frameReceived = 0;
+    this.frameBuffer = undefined;
+    return this.length + payloadLength > this.maxMessageSize ? 'MESSAGE_TOO_BIG' : undefined;
+  }
+
+  /**
+   * Payload bytes of the current data frame. RFC 6455 §8.1: text is checked as UTF-8 as the bytes
+   * arrive, so the failure is as early as possible (compressed text is checked once inflated).
+   */
+  add(chunk: Buffer): PayloadViolationType | undefined {
+    if (this.isText && !this.isCompressed && !this.utf8!.push(chunk)) return 'INVALID_UTF8';
+    this.length += chunk.length;
+    this.frameReceived += chunk.length;
+    if (this.frameBuffer !== undefined) {
+      this.frameBuffer.set(chunk, this.frameReceived - chunk.length);
+      return undefined;
+    }
+    this.chunks.push(chunk);
+    const length = this.framePayloadLength;
+    if (length >= GATHER_FRAME_MIN && this.frameReceived < length && this.frameReceived * GATHER_AFTER_FRACTION >= length) {
+      this.gatherFrame();
+    }
+    return undefined;
+  }
+
+  /** The current data frame ended; a final frame of text must not end inside a UTF-8 sequence. */
+  endFrame(fin: boolean): PayloadViolationType | undefined {
+    // The gathered frame is complete and among the message's chunks: hold it no longer here.
+    this.frameBuffer = undefined;
+    return fin && this.isText && !this.isCompressed && !this.utf8!.end() ? 'INVALID_UTF8' : undefined;
+  }
+
+  /** The message's payload, handed over (the assembly lets go of it). */
+  take(): Buffer {
+    const chunks = this.chunks;
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+    this.chunks = NO_CHUNKS as Buffer[];
+    this.length = 0;
+    return data;
+  }
+
+  /**
+   * RFC 7692 §7.2.2: inflate the message; text must then be UTF-8 (RFC 6455 §8.1). Returns the
+   * payload, or the cause that fails the connection.
+   */
+  inflate(compressor: MessageCompressor, isText: boolean): Buffer | PayloadViolationType {
+    const compressed = this.chunks;
+    this.chunks = NO_CHUNKS as Buffer[];
+    this.length = 0;
+    let data: Buffer;
+    try {
+      data = compressor.inflate(compressed, this.maxMessageSize);
+    } catch (error) {
+      return (error as Error).name === 'InflatedTooLarge' ? 'INFLATED_TOO_BIG' : 'CORRUPT_COMPRESSED_DATA';
+    }
+    return isText && !isValidUtf8(data) ? 'INFLATED_TEXT_NOT_UTF8' : data;
+  }
+
+  /** Move the chunks of the frame being read into one buffer of the frame's length (GATHER_FRAME_MIN). */
+  private gatherFrame(): void {
+    const chunks = this.chunks;
+    const buffer = Buffer.allocUnsafe(this.framePayloadLength);
+    let first = chunks.length;
+    for (let gathered = 0; gathered < this.frameReceived; ) gathered += chunks[--first]!.length;
+    let offset = 0;
+    for (let i = first; i < chunks.length; i++) {
+      buffer.set(chunks[i]!, offset);
+      offset += chunks[i]!.length;
+    }
+    chunks.length = first;
+    chunks.push(buffer);
+    this.frameBuffer = buffer;
+  }
+}
