@@ -361,6 +361,24 @@ describe('WebSocketConnection: the ws 8 WebSocket API on the server side', () =>
     expect(client.received.toString('hex')).to.equal('880603e8646f6e65');
   });
 
+  it('after close() inside a message handler: CLOSING at once, and no data frame follows the Close (§5.5.1)', async () => {
+    const outcome: { state?: number; error?: Error | null } = {};
+    await open((connection) =>
+      connection.on('message', () => {
+        connection.close(4001, 'enough');
+        outcome.state = connection.readyState;
+        connection.send('after the close', (error) => (outcome.error = error));
+      }),
+    );
+    await client.upgrade();
+    client.socket.write(clientFrame(0x1, 'hi'));
+    await client.waitFor(() => outcome.error !== undefined && client.received.length >= 10);
+    expect(outcome.state).to.equal(WebSocketConnection.CLOSING);
+    expect(outcome.error).to.be.instanceOf(Error);
+    // Only the Close frame: 4001 "enough".
+    expect(client.received.toString('hex')).to.equal('88080fa1656e6f756768');
+  });
+
   it('calls a send callback once the message is written', async () => {
     let written: Error | null | undefined;
     await open((connection) => connection.send('hello', { binary: false }, (error) => (written = error ?? null)));
