@@ -16,20 +16,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { startEchoServer, type EchoServer } from '../../src/echo-server.js';
 import { clientFrame, closeBody } from '../client-frame.js';
+import { CHROMIUM_ARGS } from './chromium-args.js';
 
 /** This file runs as dist/test/browser/inspector.browser.js. */
 const screenshotPath = fileURLToPath(new URL('../../../diagrams/inspector.png', import.meta.url));
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const UPGRADE_REQUEST =
   'GET /chat?room=lobby HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +

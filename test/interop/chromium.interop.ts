@@ -8,58 +8,16 @@ import { expect } from 'chai';
 import { chromium, type Browser } from 'playwright-core';
 import type { EchoServer } from '../../src/echo-server.js';
 import { OFFERED_SUBPROTOCOLS, VARIANTS, deflateExpected, record, startInteropServer } from './interop-servers.js';
+import { whatwgScenario } from './whatwg-scenario.js';
+import { CHROMIUM_ARGS } from '../browser/chromium-args.js';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--ignore-certificate-errors',
-];
-
-interface PageResult {
-  text: boolean;
-  mib: boolean;
-  binary: boolean;
-  close: { code: number; reason: string; wasClean: boolean };
-  protocol: string;
-  extensions: string;
-}
-
-/** Runs in the page: the same scenario as the Node WHATWG client. */
-async function pageScenario({ url, protocols }: { url: string; protocols: string[] }): Promise<PageResult> {
-  const socket = new WebSocket(url, protocols);
-  socket.binaryType = 'arraybuffer';
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', () => reject(new Error('did not open')), { once: true });
-  });
-  const next = () => new Promise<unknown>((resolve) => socket.addEventListener('message', (event) => resolve(event.data), { once: true }));
-  socket.send('hello');
-  const text = (await next()) === 'hello';
-  const big = 'x'.repeat(1 << 20);
-  socket.send(big);
-  const mib = (await next()) === big;
-  socket.send(new Uint8Array([0, 1, 2, 255]));
-  const back = await next();
-  const binary = back instanceof ArrayBuffer && [...new Uint8Array(back)].join() === '0,1,2,255';
-  const closed = new Promise<PageResult['close']>((resolve) =>
-    socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason, wasClean: event.wasClean }), { once: true }),
-  );
-  socket.close(4000, 'bye');
-  return { text, mib, binary, close: await closed, protocol: socket.protocol, extensions: socket.extensions };
-}
 
 describe('interop: Chromium', function () {
   let browser: Browser;
   let echo: EchoServer | undefined;
 
   before(async function () {
-    browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'] });
   });
   after(async () => browser?.close());
   afterEach(async () => echo?.close());
@@ -69,7 +27,7 @@ describe('interop: Chromium', function () {
       echo = await startInteropServer(variant);
       const page = await browser.newPage({ ignoreHTTPSErrors: true });
       try {
-        const result = await page.evaluate(pageScenario, { url: `${echo.url}/chromium`, protocols: [...OFFERED_SUBPROTOCOLS] });
+        const result = await page.evaluate(whatwgScenario, { url: `${echo.url}/chromium`, protocols: [...OFFERED_SUBPROTOCOLS] });
         const client = `Chromium ${browser.version()}`;
         const deflate = /permessage-deflate/.test(result.extensions) === deflateExpected(variant);
         record(client, variant, 'text', result.text);

@@ -7,48 +7,37 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { Agent, WebSocket as UndiciWebSocket } from 'undici';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher, WebSocket as UndiciWebSocket } from 'undici';
 import WebSocket from 'ws';
 import type { EchoServer } from '../../src/echo-server.js';
 import { testCertificate } from '../tls-certificate.js';
 import { OFFERED_SUBPROTOCOLS, VARIANTS, deflateExpected, record, startInteropServer, type Variant } from './interop-servers.js';
+import { whatwgScenario, type WhatwgResult } from './whatwg-scenario.js';
 
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
 /** What one client saw, feature by feature. */
-interface Observed {
-  text: boolean;
-  mib: boolean;
-  binary: boolean;
-  close: { code: number; reason: string; wasClean: boolean };
-  protocol: string;
-  extensions: string;
+interface Observed extends WhatwgResult {
   ping: boolean | '—';
   fragmented: boolean | '—';
 }
 
-/** The WHATWG API (undici): event listeners, ArrayBuffer binaries, close(code, reason). */
-async function whatwgScenario(socket: InstanceType<typeof UndiciWebSocket>): Promise<Observed> {
-  socket.binaryType = 'arraybuffer';
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', () => reject(new Error('did not open')), { once: true });
-  });
-  const next = () => new Promise<unknown>((resolve) => socket.addEventListener('message', (event) => resolve(event.data), { once: true }));
-  socket.send('hello');
-  const text = (await next()) === 'hello';
-  const big = 'x'.repeat(1 << 20);
-  socket.send(big);
-  const mib = (await next()) === big;
-  socket.send(new Uint8Array([0, 1, 2, 255]));
-  const back = await next();
-  const binary = back instanceof ArrayBuffer && Buffer.from(back).equals(Buffer.from([0, 1, 2, 255]));
-  const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) =>
-    socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason, wasClean: event.wasClean }), { once: true }),
-  );
-  socket.close(4000, 'bye');
-  return { text, mib, binary, close: await closed, protocol: socket.protocol, extensions: socket.extensions, ping: '—', fragmented: '—' };
+/** The WHATWG API: undici's WebSocket as the global one, for the same scenario Chromium runs. */
+async function undiciScenario(url: string, ca: Buffer | undefined): Promise<Observed> {
+  const dispatcher = new Agent({ connect: { ca } });
+  const previous = getGlobalDispatcher();
+  const globals = globalThis as { WebSocket?: unknown };
+  const previousWebSocket = globals.WebSocket;
+  setGlobalDispatcher(dispatcher);
+  globals.WebSocket = UndiciWebSocket;
+  try {
+    return { ...(await whatwgScenario({ url, protocols: [...OFFERED_SUBPROTOCOLS] })), ping: '—', fragmented: '—' };
+  } finally {
+    globals.WebSocket = previousWebSocket;
+    setGlobalDispatcher(previous);
+    await dispatcher.close();
+  }
 }
 
 /** The ws client: Node events, Buffers, ping with a pong back. */
@@ -110,13 +99,7 @@ describe('interop: Node clients', () => {
 
     it(`undici ${versionOf('undici')} against the echo server (${variant})`, async () => {
       echo = await startInteropServer(variant);
-      const dispatcher = new Agent({ connect: { ca: ca() } });
-      const socket = new UndiciWebSocket(`${echo.url}/undici`, { protocols: [...OFFERED_SUBPROTOCOLS], dispatcher });
-      try {
-        check(`undici ${versionOf('undici')}`, variant, await whatwgScenario(socket));
-      } finally {
-        await dispatcher.close();
-      }
+      check(`undici ${versionOf('undici')}`, variant, await undiciScenario(`${echo.url}/undici`, ca()));
     });
   }
 });
