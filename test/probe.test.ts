@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 describe('statesocket probe', function () {
   this.timeout(30_000);
 
-  it('against ws 8: the 400 for h2c and the accepted version 8 are notes, and it exits 0', async () => {
+  it('against ws 8: the differences RFC 6455 allows (400 for h2c, version 8, 1009, a larger limit) are notes, and it exits 0', async () => {
     const ws = new WsServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
     ws.on('connection', (socket) => {
       socket.on('error', () => {});
@@ -28,11 +28,15 @@ describe('statesocket probe', function () {
         print: (line) => lines.push(line),
       });
       const notes = lines.filter((line) => line.startsWith('NOTE'));
-      expect(notes.map((line) => /HANDSHAKE_REQUEST\(([^)]*)\)/.exec(line)?.[1])).to.deep.equal(['upgrade: h2c', 'sec-websocket-version: 8']);
-      expect(lines.join('\n')).to.include('with 400 where statesocket sends 426');
-      expect(lines.join('\n')).to.include('accepted Sec-WebSocket-Version: 8');
+      const noted = notes.map((line) => /HANDSHAKE_REQUEST\(([^)]*)\)(?:[^,\n]*, (\w+))?/.exec(line.split('\n')[0]!)).map((m) => m?.[2] ?? m?.[1]);
+      expect(noted).to.deep.equal(['INVALID_PAYLOAD_LENGTH', 'INFLATED_TOO_BIG', 'upgrade: h2c', 'sec-websocket-version: 8']);
+      const text = lines.join('\n');
+      expect(text).to.include('with 400 where statesocket sends 426');
+      expect(text).to.include('accepted Sec-WebSocket-Version: 8');
+      expect(text).to.include('failed the connection with 1009 where statesocket sends 1002');
+      expect(text).to.include("accepted a message past statesocket's 64 MiB limit");
       expect(lines.filter((line) => line.startsWith('FAIL'))).to.deep.equal([]);
-      expect(lines.at(-1)).to.match(/0 failed, 2 noted/);
+      expect(lines.at(-1)).to.match(/0 failed, 4 noted/);
       expect(code).to.equal(0);
     } finally {
       for (const client of ws.clients) client.terminate();

@@ -13,6 +13,8 @@
 import { parseArgs } from 'node:util';
 import { MACHINE_IDS, type MachineId } from '../model-based/event-samples.js';
 import { describePath, generatePaths, type ModelPath } from '../model-based/model-paths.js';
+import { describeEvent } from '../model-based/event-samples.js';
+import { isValidCloseCode } from '../close-code.js';
 import { describeRun, runPaths, type PathRunResult, type PathTarget } from './path-runner.js';
 import { ProbeClient } from './probe-client.js';
 
@@ -202,7 +204,10 @@ export async function runProbe(url: string, options: ProbeOptions = {}): Promise
 }
 
 /**
- * A failure that RFC 6455 allows a server, in words; undefined for a real failure. Two are known:
+ * A failure that RFC 6455 allows a server, in words; undefined for a real failure:
+ * - a message past statesocket's size limit accepted (the limit is the server's, §10.4);
+ * - a connection failed for a length it will not read with 1009 or 1002 where statesocket sends the
+ *   other (§7.1.7: "an appropriate status code");
  * - a request that does not ask for `Upgrade: websocket` refused with another 4xx than the 426
  *   statesocket sends: §4.2.1 asks for "an HTTP response with an appropriate error code (such as
  *   400 Bad Request)";
@@ -210,6 +215,43 @@ export async function runProbe(url: string, options: ProbeOptions = {}): Promise
  *   §4.4 ("Supporting Multiple Versions of WebSocket Protocol") provides for.
  */
 function rfcAllowedDifference(result: PathRunResult): string | undefined {
+  const step = result.steps.find((s) => s.problem !== undefined);
+  const event = result.path.steps.find((s) => step?.event === describeEvent(s.event))?.event;
+  if (step !== undefined && event !== undefined && LIMIT_CAUSES.has(event.type)) {
+    // §10.4: "an implementation ... SHOULD impose a limit on frame sizes and the total message size";
+    // the limit is the server's: one above statesocket's 64 MiB default accepts what statesocket refuses.
+    if (step.observed.some((item) => item.kind === 'message')) {
+      return `accepted a message past statesocket's 64 MiB limit: RFC 6455 §10.4 leaves the limit to the server`;
+    }
+  }
+  const expectedClose = step?.expected.find((item) => item.kind === 'close');
+  const observedClose = step?.observed.find((item) => item.kind === 'close');
+  if (
+    event !== undefined &&
+    LENGTH_CAUSES.has(event.type) &&
+    expectedClose?.kind === 'close' &&
+    observedClose?.kind === 'close' &&
+    expectedClose.code !== observedClose.code &&
+    observedClose.code !== undefined &&
+    isValidCloseCode(observedClose.code) &&
+    expectedClose.code !== undefined &&
+    expectedClose.code !== 1000 &&
+    step!.observed.length === step!.expected.length
+  ) {
+    // §7.1.7: the endpoint "SHOULD send a Close frame with an appropriate status code": for a length
+    // it will not read, 1002 (protocol error) and 1009 (too big) are both appropriate.
+    return `failed the connection with ${observedClose.code} where statesocket sends ${expectedClose.code}: RFC 6455 §7.1.7 asks for "an appropriate status code"`;
+  }
+  return handshakeDifference(result);
+}
+
+/** The failure causes that depend on the server's size limit. */
+const LIMIT_CAUSES = new Set(['MESSAGE_TOO_BIG', 'INFLATED_TOO_BIG', 'UNSUPPORTED_PAYLOAD_LENGTH']);
+/** The failure causes of a length the server will not read, where 1002 and 1009 are both fitting. */
+const LENGTH_CAUSES = new Set(['INVALID_PAYLOAD_LENGTH', 'UNSUPPORTED_PAYLOAD_LENGTH', 'MESSAGE_TOO_BIG']);
+
+/** The two opening-handshake differences of `rfcAllowedDifference`. */
+function handshakeDifference(result: PathRunResult): string | undefined {
   const first = result.path.steps[0]?.event;
   const step = result.steps.find((s) => s.problem !== undefined);
   if (first?.type !== 'HANDSHAKE_REQUEST' || step === undefined || step !== result.steps[0] || result.path.steps.length !== 1) return undefined;
