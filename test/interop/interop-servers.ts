@@ -3,7 +3,9 @@
  * permessage-deflate, and over TLS with permessage-deflate — and the client × feature matrix the
  * interop run prints at its end.
  */
+import { expect } from 'chai';
 import { startEchoServer, type EchoServer } from '../../src/echo-server.js';
+import type { WhatwgResult } from './whatwg-scenario.js';
 import { testCertificate } from '../tls-certificate.js';
 
 export type Variant = 'ws' | 'ws+deflate' | 'wss+deflate';
@@ -47,6 +49,30 @@ export function matrix(): string {
     lines.push(`| ${client} | ${variant} | ${FEATURES.map((feature) => cells.get(`${row}|${feature}`) ?? '').join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/** What a client saw; `—` for a feature its API lacks. */
+export interface ClientObservation extends WhatwgResult {
+  ping: boolean | '—';
+  fragmented: boolean | '—';
+}
+
+/** Records a client's row of the matrix and asserts every feature it has. */
+export function check(client: string, variant: Variant, observed: ClientObservation): void {
+  const deflate = /permessage-deflate/.test(observed.extensions) === deflateExpected(variant);
+  record(client, variant, 'text', observed.text);
+  record(client, variant, '1 MiB', observed.mib);
+  record(client, variant, 'binary', observed.binary);
+  record(client, variant, 'close code+reason', observed.close.code === 4000 && observed.close.reason === 'bye' && observed.close.wasClean);
+  record(client, variant, 'subprotocol', observed.protocol === OFFERED_SUBPROTOCOLS[0]);
+  record(client, variant, 'permessage-deflate', deflate);
+  record(client, variant, 'ping', observed.ping);
+  record(client, variant, 'fragmented', observed.fragmented);
+  expect(observed).to.deep.include({ text: true, mib: true, binary: true, protocol: OFFERED_SUBPROTOCOLS[0] });
+  expect(observed.close).to.deep.equal({ code: 4000, reason: 'bye', wasClean: true });
+  expect(observed.ping).to.not.equal(false);
+  expect(observed.fragmented).to.not.equal(false);
+  expect(deflate, `extensions: ${observed.extensions || 'none'}`).to.equal(true);
 }
 
 // A root hook: printed once, after every interop file has run.

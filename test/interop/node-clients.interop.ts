@@ -4,24 +4,20 @@
  * close code and reason echoed with wasClean, the subprotocol, permessage-deflate agreed, and (ws
  * only: the WHATWG API has neither) ping and a fragmented message.
  */
-import { expect } from 'chai';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, WebSocket as UndiciWebSocket } from 'undici';
 import WebSocket from 'ws';
 import type { EchoServer } from '../../src/echo-server.js';
 import { testCertificate } from '../tls-certificate.js';
-import { OFFERED_SUBPROTOCOLS, VARIANTS, deflateExpected, record, startInteropServer, type Variant } from './interop-servers.js';
-import { whatwgScenario, type WhatwgResult } from './whatwg-scenario.js';
+import { OFFERED_SUBPROTOCOLS, VARIANTS, check, startInteropServer, type ClientObservation } from './interop-servers.js';
+import { whatwgScenario } from './whatwg-scenario.js';
 
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
 /** What one client saw, feature by feature. */
-interface Observed extends WhatwgResult {
-  ping: boolean | '—';
-  fragmented: boolean | '—';
-}
+type Observed = ClientObservation;
 
 /** The WHATWG API: undici's WebSocket as the global one, for the same scenario Chromium runs. */
 async function undiciScenario(url: string, ca: Buffer | undefined): Promise<Observed> {
@@ -65,23 +61,6 @@ async function wsScenario(socket: WebSocket): Promise<Observed> {
   const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
   // ws has no wasClean; a close code received from the server is a clean close (§7.1.5).
   return { text, mib, binary, close: { code, reason: String(reason), wasClean: code !== 1006 }, protocol, extensions, ping, fragmented };
-}
-
-function check(client: string, variant: Variant, observed: Observed): void {
-  const deflate = /permessage-deflate/.test(observed.extensions) === deflateExpected(variant);
-  record(client, variant, 'text', observed.text);
-  record(client, variant, '1 MiB', observed.mib);
-  record(client, variant, 'binary', observed.binary);
-  record(client, variant, 'close code+reason', observed.close.code === 4000 && observed.close.reason === 'bye' && observed.close.wasClean);
-  record(client, variant, 'subprotocol', observed.protocol === OFFERED_SUBPROTOCOLS[0]);
-  record(client, variant, 'permessage-deflate', deflate);
-  record(client, variant, 'ping', observed.ping);
-  record(client, variant, 'fragmented', observed.fragmented);
-  expect(observed).to.deep.include({ text: true, mib: true, binary: true, protocol: 'chat.v2' });
-  expect(observed.fragmented).to.not.equal(false);
-  expect(observed.close).to.deep.equal({ code: 4000, reason: 'bye', wasClean: true });
-  expect(observed.ping).to.not.equal(false);
-  expect(deflate, `extensions: ${observed.extensions || 'none'}`).to.equal(true);
 }
 
 describe('interop: Node clients', () => {
