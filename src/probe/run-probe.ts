@@ -154,8 +154,9 @@ export async function runProbe(url: string, options: ProbeOptions = {}): Promise
   const afterLastPass = new Set<string>();
   const onResult = (result: PathRunResult) => {
     finished.push(result);
-    if (result.status === 'passed') afterLastPass.clear();
-    else afterLastPass.add(result.path.id);
+    // Frozen once it went away: a path that passes afterwards had finished its exchanges before.
+    if (result.status === 'passed' && goneAway === undefined) afterLastPass.clear();
+    else if (result.status !== 'passed') afterLastPass.add(result.path.id);
     if (result.status === 'failed' && /ECONNREFUSED/.test(result.reason ?? '')) goneAway ??= result.reason;
   };
   const stop = () => goneAway !== undefined;
