@@ -72,6 +72,8 @@ export interface EchoJob {
    * compressor finds a repeated message in its window; varied ones are what most traffic looks like.
    */
   variants: number;
+  /** Connect over TLS (wss://; the server's certificate is made for the run and not verified). */
+  tls?: boolean;
   warmupMessages: number;
   messages: number;
   /** Each phase (warm-up, measurement) stops after this long, counted or not. */

@@ -54,7 +54,7 @@ interface LoadConnection {
 /** The result, and a way to drop the connections (kept open for a memory reading with `holdOpen`). */
 export async function runEchoLoad(job: EchoJob, control: EchoControl): Promise<{ result: EchoResult; closeAll: () => void }> {
   const request = handshakeRequest(job.port, job.deflate);
-  const opened = await inBatches(job.connections, 50, () => openWebSocket(job.port, request));
+  const opened = await inBatches(job.connections, 50, () => openWebSocket(job.port, request, job.tls ?? false));
   const failure = opened.find((result) => result.status === 'rejected');
   if (failure !== undefined) throw new Error(`opening a connection failed: ${(failure as PromiseRejectedResult).reason}`);
   const sockets = (opened as PromiseFulfilledResult<OpenWebSocket>[]).map((result) => result.value);

@@ -10,6 +10,7 @@
  * the client sits quiet between warm-up and load, so the connection setup and warm-up are
  * not in it.
  */
+import { testCertificate } from '../test/tls-certificate.js';
 import { fileURLToPath } from 'node:url';
 import type {
   ChurnResult,
@@ -91,10 +92,13 @@ const CLIENT_SCRIPT = script('./load-client.js');
 const STARTUP_MS = 15_000;
 
 async function startServer(name: ServerName, workload: Workload, environment: MeasureEnvironment): Promise<{ server: ServerProcess; port: number }> {
-  const { script: serverScript, args: scriptArgs } = SERVER_SCRIPTS[name];
+  const { script: serverScript } = SERVER_SCRIPTS[name];
+  let { args } = SERVER_SCRIPTS[name];
   const deflate = workload.kind !== 'churn' && workload.deflate;
   const releaseAfterIdleMs = workload.statesocketReleaseAfterIdleMs;
-  const args = name === 'statesocket' && releaseAfterIdleMs !== undefined ? [...scriptArgs, '--release-after-idle-ms', String(releaseAfterIdleMs)] : scriptArgs;
+  if (name === 'statesocket' && releaseAfterIdleMs !== undefined) args = [...args, '--release-after-idle-ms', String(releaseAfterIdleMs)];
+  const tls = workload.kind === 'echo' && workload.tls === true ? testCertificate() : undefined;
+  if (tls) args = [...args, '--tls-cert', tls.certPath, '--tls-key', tls.keyPath];
   const env = { ...process.env };
   delete env['WS_NO_BUFFER_UTIL'];
   const server: ServerProcess = new BenchProcess(`${name} server`, {
@@ -168,6 +172,7 @@ async function measureLoad(
             fragments: workload.fragments,
             deflate: workload.deflate,
             variants: workload.variants ?? 1,
+            ...(workload.tls ? { tls: true } : {}),
             warmupMessages: workload.warmupMessages,
             messages: workload.messages,
             maxSeconds: workload.maxSeconds,

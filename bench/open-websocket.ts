@@ -2,6 +2,7 @@
  * The load client's connect + opening handshake, shared by every job.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { readHandshakeResponse } from './client-frames.js';
 
 export interface OpenWebSocket {
@@ -12,10 +13,12 @@ export interface OpenWebSocket {
   rest: Buffer;
 }
 
-/** Connects to 127.0.0.1:`port`, sends `request` and waits for a valid 101. */
-export function openWebSocket(port: number, request: Buffer): Promise<OpenWebSocket> {
+/** Connects to 127.0.0.1:`port` (over TLS with `tls`), sends `request` and waits for a valid 101. */
+export function openWebSocket(port: number, request: Buffer, tls = false): Promise<OpenWebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = tls
+      ? connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }).setNoDelay(true)
+      : connect({ port, host: '127.0.0.1', noDelay: true });
     let head: Buffer = Buffer.alloc(0);
     const fail = (error: Error): void => {
       socket.destroy();
@@ -37,7 +40,7 @@ export function openWebSocket(port: number, request: Buffer): Promise<OpenWebSoc
       resolve({ socket, extensions: response.extensions, rest: head.subarray(response.length) });
     };
     const onEarlyClose = (): void => fail(new Error('connection closed during the opening handshake'));
-    socket.on('connect', () => socket.write(request));
+    socket.on(tls ? 'secureConnect' : 'connect', () => socket.write(request));
     socket.on('data', onData);
     socket.on('error', fail);
     socket.on('close', onEarlyClose);

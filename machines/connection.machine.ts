@@ -8,7 +8,7 @@
  * code). The details of closing live in closing-handshake.machine.ts, those of messages in
  * message.machine.ts. No timers: the I/O layer turns timeouts into events.
  */
-import { setup } from 'xstate';
+import { and, setup } from 'xstate';
 import type { FailureCauseType, ProtocolEvent } from './protocol-events.js';
 import { failWith, refuse, sharedActions } from './shared-actions.js';
 import {
@@ -22,6 +22,8 @@ export const connectionActions = {
   ...sharedActions,
   /** §4.2.2 item 5: send 101 Switching Protocols with |Sec-WebSocket-Accept|; the connection is open (CONNECTION_OPENED). */
   acceptHandshake: () => {},
+  /** §4.2.2 item 5.4: answer with |Sec-WebSocket-Protocol| naming the chosen subprotocol. */
+  answerSubprotocol: () => {},
   /** RFC 7692 §7.2: from now on, messages may be compressed (RSV1) in both directions. */
   enablePerMessageDeflate: () => {},
   /** Answer with an HTTP error status and close the TCP connection. */
@@ -90,11 +92,20 @@ export const connectionMachine = setup({
     /** §4.2.2: a version the server does not speak gets 426 and the versions it does. */
     isUnsupportedVersion: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !asksForVersion13(event),
-    /** §4.2.1 items 1, 2, 4, 5: HTTP version, Host, Connection: Upgrade, a 16-byte key. */
+    /**
+     * §4.2.1 items 1, 2, 4, 5: HTTP version, Host, Connection: Upgrade, a 16-byte key; and §4.1:
+     * a |Sec-WebSocket-Protocol| that is a list of unique tokens.
+     */
     isMalformedHandshake: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !isWellFormedUpgradeRequest(event),
     /** RFC 7692 §5: the client offered permessage-deflate and the server accepted an offer. */
     isPerMessageDeflateAgreed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.perMessageDeflateAgreed,
+    /**
+     * §4.2.2 item 5.4 /subprotocol/: "Either a single value representing the subprotocol the
+     * server is ready to use or null. The value chosen MUST be derived from the client's
+     * handshake". The I/O layer asked the application and keeps only a value the client offered.
+     */
+    isSubprotocolChosen: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.subprotocol !== undefined,
   },
   actions: connectionActions,
 }).createMachine({
@@ -110,10 +121,16 @@ export const connectionMachine = setup({
           { guard: 'isUnsupportedVersion', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isMalformedHandshake', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
           {
+            guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
+          },
+          {
             guard: 'isPerMessageDeflateAgreed',
             target: 'open',
             actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
           },
+          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
           { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
         ],
         // Nothing may be sent before the handshake completed (§4.1: data frames follow the handshake).

@@ -17,6 +17,11 @@ export interface HandshakeRequestEvent {
   headers: IncomingHttpHeaders;
   /** permessage-deflate was offered and the server agreed on parameters (RFC 7692 §5). */
   perMessageDeflateAgreed: boolean;
+  /**
+   * RFC 6455 §4.2.2 item 5.4 /subprotocol/: the one the server chose among those the client
+   * offered (the application's `handleProtocols`), or undefined for none.
+   */
+  subprotocol?: string | undefined;
 }
 
 /** A data frame's header has arrived (RFC 6455 §5.6); its payload follows. */

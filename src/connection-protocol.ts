@@ -74,6 +74,10 @@ export class ConnectionProtocol implements FrameParserHandler {
   handshakeKey = '';
   /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
+  /** @internal The opening handshake request, while the machines take it. */
+  handshakeRequest: HandshakeRequestEvent | undefined;
+  /** RFC 6455 §4.2.2 item 5.4: the subprotocol the server answered with ('' for none; `answerSubprotocol`). */
+  subprotocol = '';
 
   /** @internal The Close frame received (its code undefined when its body had none). */
   closeReceived: ReceivedClose | undefined;
@@ -100,6 +104,11 @@ export class ConnectionProtocol implements FrameParserHandler {
     return compiledMachines[MachineSlot.connection].states[this.#connectionState] as ReadyState;
   }
 
+  /** The extensions in use, as the WebSocket API's `extensions` ('' or 'permessage-deflate'). */
+  get extensions(): string {
+    return this.compressor === undefined ? '' : 'permessage-deflate';
+  }
+
   /** The current state of each machine, by machine id. */
   get machineStates(): Record<'connection' | 'message' | 'closingHandshake', string> {
     return {
@@ -121,7 +130,10 @@ export class ConnectionProtocol implements FrameParserHandler {
       const offers = parseExtensionOffers(request.headers['sec-websocket-extensions']) ?? [];
       this.perMessageDeflateAgreed = negotiatePerMessageDeflate(offers, deflateOptions);
     }
-    this.dispatch({ type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined });
+    // Kept while the machines take it, for the effects that answer it (the refusal's reason, the subprotocol).
+    this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
+    this.dispatch(this.handshakeRequest);
+    this.handshakeRequest = undefined;
   }
 
   /** Bytes from the peer, in any chunking. The core takes ownership (it unmasks in place). Read only while the machines read frames. */

@@ -1,7 +1,25 @@
-/** statesocket's public API. */
-export { WebSocketServer, defaultServerOptions, type ServerOptions } from './server.js';
-export { WebSocketConnection, type SendOptions } from './websocket-connection.js';
-export { startEchoServer, type EchoServer } from './echo-server.js';
+/** statesocket's public API: the names of `ws` 8's server side, and statesocket's own additions. */
+export {
+  WebSocketServer,
+  defaultServerOptions,
+  type ServerOptions,
+  type ListeningAddress,
+  type VerifyClient,
+  type VerifyClientCallback,
+  type VerifyClientInfo,
+  type WebSocketServerEvents,
+} from './server.js';
+export {
+  WebSocketConnection,
+  WebSocketConnection as WebSocket,
+  type SendOptions,
+  type SendData,
+  type SendCallback,
+  type BinaryType,
+  type RawData,
+  type WebSocketConnectionEvents,
+} from './websocket-connection.js';
+export { startEchoServer, type EchoServer, type EchoServerOptions } from './echo-server.js';
 export { ProtocolError, InvalidStateError, type ProtocolErrorCode } from './protocol-error.js';
 export { CloseCode } from './close-code.js';
 export type { ProtocolTransitionRecord as TransitionRecord } from './protocol-machines.js';

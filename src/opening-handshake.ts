@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { hasWellFormedSubprotocols } from './subprotocol.js';
 
 /** RFC 6455 §1.3: the GUID concatenated with the key before hashing (the one copy in src/, test/ and bench/). */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -39,16 +40,29 @@ export function asksForVersion13(request: HandshakeRequestFields): boolean {
 }
 
 /**
- * The rest of §4.2.1: HTTP/1.1 or higher, a |Host| header, a |Connection| header that
- * includes the "Upgrade" token, and a |Sec-WebSocket-Key| that decodes to 16 bytes.
+ * What is wrong with an upgrade request by the rest of §4.2.1 — HTTP/1.1 or higher, a |Host|
+ * header, a |Connection| header that includes the "Upgrade" token, a |Sec-WebSocket-Key| that
+ * decodes to 16 bytes — and §4.1's grammar for the optional |Sec-WebSocket-Protocol|;
+ * undefined when nothing is.
  */
-export function isWellFormedUpgradeRequest(request: HandshakeRequestFields): boolean {
+export function malformedHandshakeReason(request: HandshakeRequestFields): string | undefined {
   const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
-  if (major < 1 || (major === 1 && minor < 1)) return false;
-  if (!request.headers.host) return false;
-  if (!headerTokens(request.headers.connection).includes('upgrade')) return false;
+  if (major < 1 || (major === 1 && minor < 1)) return `HTTP/${request.httpVersion} cannot upgrade; a WebSocket handshake needs HTTP/1.1 or higher`;
+  if (!request.headers.host) return 'the Host header is missing';
+  if (!headerTokens(request.headers.connection).includes('upgrade')) return 'the Connection header does not include "Upgrade"';
   const key = request.headers['sec-websocket-key'];
-  return typeof key === 'string' && SIXTEEN_BYTES_BASE64.test(key.trim());
+  if (typeof key !== 'string' || !SIXTEEN_BYTES_BASE64.test(key.trim())) {
+    return 'Sec-WebSocket-Key is missing or is not 16 bytes in base64';
+  }
+  if (!hasWellFormedSubprotocols(request.headers['sec-websocket-protocol'])) {
+    return 'Sec-WebSocket-Protocol is not a list of unique tokens';
+  }
+  return undefined;
+}
+
+/** The request passes every check of `malformedHandshakeReason`. */
+export function isWellFormedUpgradeRequest(request: HandshakeRequestFields): boolean {
+  return malformedHandshakeReason(request) === undefined;
 }
 
 /** §4.2.2 item 5.4: base64(SHA-1(key + GUID)). */
@@ -56,23 +70,42 @@ export function secWebSocketAccept(key: string): string {
   return createHash('sha1').update(key.trim() + WEBSOCKET_GUID).digest('base64');
 }
 
-/** The server's 101 answer (§4.2.2 item 5), with any extension response header. */
-export function switchingProtocolsResponse(key: string, extraHeaders: string[] = []): string {
+/** The header lines of the server's 101 answer (§4.2.2 item 5), before the blank line. */
+export function switchingProtocolsHeaders(key: string, extraHeaders: string[] = []): string[] {
   return [
     'HTTP/1.1 101 Switching Protocols',
     'Upgrade: websocket',
     'Connection: Upgrade',
     `Sec-WebSocket-Accept: ${secWebSocketAccept(key)}`,
     ...extraHeaders,
-    '',
-    '',
-  ].join('\r\n');
+  ];
+}
+
+/**
+ * Why the connection machine refused a request with `status`, in words for the response body:
+ * the header at fault and what the server expected, as `ws` does.
+ */
+export function refusalReason(status: number, request: HandshakeRequestFields): string {
+  if (status === 405) return `${request.method} is not allowed; a WebSocket handshake is a GET request`;
+  if (status === 426) {
+    if (!asksForWebSocketUpgrade(request)) return 'this is a WebSocket endpoint: send Upgrade: websocket';
+    const version = request.headers['sec-websocket-version'];
+    return version === undefined
+      ? 'Sec-WebSocket-Version is missing; this server speaks 13'
+      : `Sec-WebSocket-Version: ${String(version)} is not supported; this server speaks 13`;
+  }
+  return malformedHandshakeReason(request) ?? 'Bad Request';
 }
 
 const REASON_PHRASES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
   405: 'Method Not Allowed',
   426: 'Upgrade Required',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export interface HandshakeRefusal {
@@ -88,9 +121,9 @@ export interface HandshakeRefusal {
  * error code (such as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
  * indicating the version(s) the server is capable of understanding."
  */
-export function handshakeRefusal(status: number): HandshakeRefusal {
+export function handshakeRefusal(status: number, reason?: string): HandshakeRefusal {
   const statusText = REASON_PHRASES[status] ?? 'Bad Request';
-  const body = `${statusText}\n`;
+  const body = `${reason ?? statusText}\n`;
   const headers: Record<string, string> = {
     Connection: 'close',
     'Content-Type': 'text/plain; charset=utf-8',

@@ -10,7 +10,7 @@
 import type { ConnectionProtocol } from './connection-protocol.js';
 import type { ActionName, MachineAction, ParamsOf } from './protocol-machines.js';
 import { encodeCloseFrame, encodeFrame } from './frame-encoder.js';
-import { handshakeRefusal, switchingProtocolsResponse } from './opening-handshake.js';
+import { handshakeRefusal, refusalReason, switchingProtocolsHeaders } from './opening-handshake.js';
 import { InvalidStateError, protocolError } from './protocol-error.js';
 import { CloseCode } from './close-code.js';
 import { EVENT } from './frame-events.js';
@@ -46,12 +46,20 @@ export const effects = {
     core.compressor = core.options.createCompressor!(core.perMessageDeflateAgreed!, core.options.perMessageDeflate!);
     core.parser.rsv1Allowed = true;
   },
+  answerSubprotocol: (core) => {
+    core.subprotocol = core.handshakeRequest!.subprotocol!;
+  },
   acceptHandshake: (core) => {
-    const extensions = core.compressor ? [`Sec-WebSocket-Extensions: ${core.perMessageDeflateAgreed!.response}`] : [];
-    core.output.write(Buffer.from(switchingProtocolsResponse(core.handshakeKey, extensions)));
+    const extra = core.compressor ? [`Sec-WebSocket-Extensions: ${core.perMessageDeflateAgreed!.response}`] : [];
+    if (core.subprotocol !== '') extra.push(`Sec-WebSocket-Protocol: ${core.subprotocol}`);
+    const headers = switchingProtocolsHeaders(core.handshakeKey, extra);
+    core.output.handshakeHeaders?.(headers);
+    core.output.write(Buffer.from(`${headers.join('\r\n')}\r\n\r\n`));
     core.dispatch(EVENT.CONNECTION_OPENED);
   },
-  rejectHandshake: (core, params) => core.output.refuseHandshake(handshakeRefusal(params.status)),
+  // The body names what was wrong with the request (the header at fault and what is expected).
+  rejectHandshake: (core, params) =>
+    core.output.refuseHandshake(handshakeRefusal(params.status, refusalReason(params.status, core.handshakeRequest!))),
   startReadingFrames: (core) => core.parser.start(),
   sendMessage: (core) => core.writeMessage(core.requestIsBinary ? OPCODE_BINARY : OPCODE_TEXT, core.requestData),
   sendPing: (core) => core.writeControlFrame(OPCODE_PING, encodeFrame(OPCODE_PING, core.requestData)),
@@ -94,8 +102,10 @@ export const effects = {
     core.closeCode = core.closeReceived!.code ?? CloseCode.noStatusReceived;
     core.closeReason = core.closeReceived!.reason;
   },
-  // §5.5.1: "the endpoint typically echos the status code it received" (none: an empty body).
-  echoCloseFrame: (core) => core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.closeReceived!.code)),
+  // §5.5.1: "the endpoint typically echos the status code it received" (none: an empty body); the
+  // reason goes back with it, as ws does (a reason that is not UTF-8 never reaches this action).
+  echoCloseFrame: (core) =>
+    core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.closeReceived!.code, core.closeReceived!.reason)),
   sendCloseFrame: (core) =>
     core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.requestedCloseCode, core.requestData)),
   sendFailureCloseFrame: (core) => core.writeControlFrame(OPCODE_CLOSE, encodeCloseFrame(core.failure!.closeCode)),

@@ -22,6 +22,11 @@ export interface ProtocolOutput {
   destroyTcp(): void;
   /** Send CLOSE_TIMEOUT (via `closeTimeout()`) after the close timeout, unless TCP closes first. */
   startCloseTimer(): void;
+  /**
+   * The 101 response's header lines, before they are written: the server's `headers` event may
+   * inspect or add to them (optional).
+   */
+  handshakeHeaders?(headers: string[]): void;
   /** The handshake succeeded: the connection is open. */
   opened(): void;
   message(data: Buffer, isBinary: boolean): void;

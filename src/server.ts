@@ -1,93 +1,114 @@
 /**
- * The WebSocket server: an HTTP server whose upgrade requests become WebSocketConnections.
- * HTTP parsing is Node's (llhttp); malformed HTTP gets Node's 400 and the socket closes.
+ * The WebSocket server, with the names and semantics of `ws` 8's `WebSocketServer`: it listens on
+ * its own port (`port`), shares an application's HTTP(S) server (`server`), or only handles the
+ * upgrades it is given (`noServer` + `handleUpgrade`). HTTP parsing is Node's (llhttp); malformed
+ * HTTP gets Node's 400. Every protocol decision on the opening handshake is the connection
+ * machine's; the application's hooks (`verifyClient`, `handleProtocols`) run before it.
  *
- * Events: `connection` (connection: WebSocketConnection, request: IncomingMessage),
- * `listening`, `error`.
+ * Events (typed, see WebSocketServerEvents): `connection` (connection, request), `listening`,
+ * `error`, `headers` (headers, request), `close`, `wsClientError` (error, socket, request).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
-import { WebSocketConnection, type ConnectionOptions } from './websocket-connection.js';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketConnection, type ConnectionOptions, type EventListenerOf } from './websocket-connection.js';
 import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
-import type { HandshakeRefusal } from './opening-handshake.js';
-import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
-import type { ProtocolTransition } from './protocol-machines.js';
+import {
+  asksForVersion13,
+  asksForWebSocketUpgrade,
+  handshakeRefusal,
+  isGetRequest,
+  isWellFormedUpgradeRequest,
+  refusalResponseText,
+  type HandshakeRefusal,
+} from './opening-handshake.js';
+import { parseSubprotocols } from './subprotocol.js';
 import { CloseCode } from './close-code.js';
-import type { ProtocolEvent } from '../machines/protocol-events.js';
-import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
-import { joinTransitionHooks } from './inspector/inspection-hooks.js';
+import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
+import type { InspectorFeed, InspectOptions } from './inspector/inspector-feed.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
+import {
+  checkPerMessageDeflateOptions,
+  defaultServerOptions,
+  type ListeningAddress,
+  type ServerOptions,
+  type VerifyClientInfo,
+  type WebSocketServerEvents,
+} from './server-options.js';
 
-function checkRange(name: string, value: number | undefined, low: number, high: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < low || value > high)) {
-    throw new RangeError(`perMessageDeflate.${name} must be an integer from ${low} to ${high}`);
-  }
+export {
+  defaultServerOptions,
+  type ListeningAddress,
+  type ServerOptions,
+  type VerifyClient,
+  type VerifyClientCallback,
+  type VerifyClientInfo,
+  type WebSocketServerEvents,
+} from './server-options.js';
+
+/** Typed listener methods: a misspelt event name or a wrong listener fails to compile. */
+export interface WebSocketServer {
+  on<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  once<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  off<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  addListener<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  removeListener<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  prependListener<E extends keyof WebSocketServerEvents>(event: E, listener: EventListenerOf<WebSocketServerEvents, E>): this;
+  emit<E extends keyof WebSocketServerEvents>(event: E, ...args: WebSocketServerEvents[E]): boolean;
 }
 
-/** Refuse settings zlib or RFC 7692 cannot keep, at construction rather than per connection. */
-function checkPerMessageDeflateOptions(options: PerMessageDeflateOptions): void {
-  // zlib turns a raw-deflate window of 8 bits into 9: a promise of 8 could not be kept.
-  checkRange('serverMaxWindowBits', options.serverMaxWindowBits, 9, 15);
-  checkRange('clientMaxWindowBits', options.clientMaxWindowBits, 8, 15);
-  checkRange('level', options.level, 0, 9);
-  checkRange('memLevel', options.memLevel, 1, 9);
-  checkRange('threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
-  checkRange('releaseAfterIdleMs', options.releaseAfterIdleMs, 0, 2 ** 31 - 1);
+/** The request passes every check of the connection machine's HANDSHAKE_REQUEST refusals. */
+function passesProtocolChecks(request: IncomingMessage): boolean {
+  const fields = { method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers };
+  return isGetRequest(fields) && asksForWebSocketUpgrade(fields) && asksForVersion13(fields) && isWellFormedUpgradeRequest(fields);
 }
 
-export interface ServerOptions {
-  /** Default 9001. 0 picks a free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Largest message accepted, in bytes; a larger one fails the connection with 1009. Default 64 MiB. */
-  maxMessageSize?: number;
-  /** How long to wait for the peer to finish closing before dropping TCP. Default 30 s. */
-  closeTimeoutMs?: number;
-  /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
-  writeHighWaterMark?: number;
-  /**
-   * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
-   * absent to never agree to it. The message size limit applies to the inflated size.
-   */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /**
-   * Called on every transition any connection's machines take, with the event that caused it.
-   * The event object may be reused by the connection for the next frame: copy what you keep.
-   */
-  onTransition?: (connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void;
-  /**
-   * Serve the live inspector at `/inspect` on this port (src/inspector/): `true`, or options.
-   * Off (the default), inspection costs nothing.
-   */
-  inspect?: boolean | InspectOptions;
+/** Answer a handshake the application refused, as `ws` does, and close. */
+function abortHandshake(socket: Duplex, status: number, message?: string, headers: Record<string, string | number> = {}): void {
+  const refusal = handshakeRefusal(status, message);
+  for (const [name, value] of Object.entries(headers)) refusal.headers[name] = String(value);
+  socket.once('finish', () => socket.destroy());
+  socket.end(refusalResponseText(refusal));
 }
 
-export const defaultServerOptions = {
-  port: 9001,
-  host: '127.0.0.1',
-  maxMessageSize: 64 * 1024 * 1024,
-  closeTimeoutMs: 30_000,
-  writeHighWaterMark: 1024 * 1024,
-} as const;
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
 
 export class WebSocketServer extends EventEmitter {
-  readonly httpServer: Server;
-  /** Connections whose TCP connection is not closed yet. */
+  /** The HTTP(S) server upgrades come from: statesocket's own (`port`) or the application's (`server`). */
+  readonly httpServer: Server | HttpsServer | undefined;
+  /** Connections whose TCP connection is not closed yet (always kept: `shutdown` needs them). */
   readonly connections = new Set<WebSocketConnection>();
-  private readonly options: Required<Omit<ServerOptions, 'onTransition' | 'perMessageDeflate' | 'inspect'>> & Pick<ServerOptions, 'onTransition'>;
+  /** The live inspector, once loaded, when the `inspect` option is on. */
+  inspector: InspectorFeed | undefined;
+  private readonly options: ServerOptions;
   private readonly perMessageDeflate: PerMessageDeflateOptions | undefined;
-  /** The live inspector, when the `inspect` option is on. */
-  readonly inspector: InspectorFeed | undefined;
+  /** Settings shared by every connection (one object, so connections share their protocol options). */
+  private connectionOptions: ConnectionOptions;
+  /** The same for the inspector page's own connection, which is never inspected. */
+  private uninspectedConnectionOptions: ConnectionOptions;
+  private state = RUNNING;
+  /** Settles once the server listens (or fails to); for `listen()`. */
+  private listening: Promise<ListeningAddress> | undefined;
+  /** Someone awaits `listen()`: a listen error rejects it rather than being emitted unheard. */
+  private listenAwaited = false;
+  private readonly detachFromHttpServer: (() => void) | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
-    const { perMessageDeflate, inspect, ...rest } = options;
-    this.options = { ...defaultServerOptions, ...rest };
-    this.inspector = inspect ? new InspectorFeed(inspect === true ? {} : inspect) : undefined;
-    this.options.onTransition = joinTransitionHooks(rest.onTransition, this.inspector?.onTransition);
+    const modes = [options.port != null, options.server != null, options.noServer === true].filter(Boolean).length;
+    if (modes !== 1) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    this.options = options;
+    const { perMessageDeflate } = options;
     this.perMessageDeflate = perMessageDeflate === true ? {} : perMessageDeflate || undefined;
     if (this.perMessageDeflate) checkPerMessageDeflateOptions(this.perMessageDeflate);
     if (this.perMessageDeflate && !syncZlibStreamsWork) {
@@ -96,49 +117,155 @@ export class WebSocketServer extends EventEmitter {
       this.perMessageDeflate = undefined;
     }
     this.connectionOptions = {
-      maxMessageSize: this.options.maxMessageSize,
-      closeTimeoutMs: this.options.closeTimeoutMs,
-      writeHighWaterMark: this.options.writeHighWaterMark,
+      maxMessageSize: options.maxPayload ?? options.maxMessageSize ?? defaultServerOptions.maxMessageSize,
+      closeTimeoutMs: options.closeTimeoutMs ?? defaultServerOptions.closeTimeoutMs,
+      writeHighWaterMark: options.writeHighWaterMark ?? defaultServerOptions.writeHighWaterMark,
       perMessageDeflate: this.perMessageDeflate,
-      onTransition: this.options.onTransition,
-      onFrame: this.inspector?.onFrame,
+      onTransition: options.onTransition,
     };
     this.uninspectedConnectionOptions = { ...this.connectionOptions, onTransition: undefined, onFrame: undefined };
-    this.httpServer = createServer((request, response) => this.onRequest(request, response));
-    this.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.onUpgrade(request, socket as Socket, head),
-    );
-    this.httpServer.on('error', (error) => this.emit('error', error));
-  }
+    const inspectorLoaded = options.inspect ? this.loadInspector(options.inspect) : undefined;
 
-  /** Start listening; resolves with the address actually bound. */
-  listen(): Promise<{ host: string; port: number; url: string }> {
-    return new Promise((resolve, reject) => {
-      this.httpServer.once('error', reject);
-      this.httpServer.listen(this.options.port, this.options.host, () => {
-        this.httpServer.off('error', reject);
-        const address = this.httpServer.address();
-        const port = typeof address === 'object' && address !== null ? address.port : this.options.port;
-        const host = this.options.host;
-        const hostInUrl = host.includes(':') ? `[${host}]` : host;
-        this.emit('listening');
-        resolve({ host, port, url: `ws://${hostInUrl}:${port}` });
-      });
-    });
+    if (options.noServer) return;
+    const server = options.server ?? createServer((request, response) => this.onRequest(request, response));
+    this.httpServer = server;
+    const listeners = {
+      listening: () => this.emit('listening'),
+      error: (error: Error) => this.onServerError(error),
+      upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+        this.handleUpgrade(request, socket, head, (connection) => this.emit('connection', connection, request)),
+    };
+    for (const [event, listener] of Object.entries(listeners)) server.on(event, listener);
+    this.detachFromHttpServer = () => {
+      for (const [event, listener] of Object.entries(listeners)) server.off(event, listener);
+    };
+    if (callback) this.once('listening', callback);
+    if (options.port == null) return;
+    // ws: a server made with `port` listens at once. `listen()` only waits for it.
+    this.listening = this.whenListening(server);
+    const { port, host, backlog } = options;
+    const bind = () => server.listen({ port, host, backlog: backlog ?? undefined });
+    if (inspectorLoaded) inspectorLoaded.then(bind, bind);
+    else bind();
   }
 
   /**
-   * Stop accepting connections, start the closing handshake on every open connection with
-   * `code` (default 1001, "going away"), and resolve once all are closed — dropping those
-   * still open after `timeoutMs`.
+   * Resolves with the address once the server listens; rejects (and emits no `error`) when it
+   * cannot, e.g. EADDRINUSE. With `port` the server started listening when constructed; with
+   * `server` it listens when the application starts it.
    */
-  async close(code: number = CloseCode.goingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
-    this.httpServer.closeAllConnections();
-    const open = [...this.connections];
+  listen(): Promise<ListeningAddress> {
+    if (this.httpServer === undefined) return Promise.reject(new Error('The server is operating in "noServer" mode'));
+    this.listenAwaited = true;
+    return (this.listening ??= this.whenListening(this.httpServer));
+  }
+
+  private whenListening(server: Server | HttpsServer): Promise<ListeningAddress> {
+    const listening = new Promise<ListeningAddress>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        server.off('listening', settle);
+        server.off('error', settle);
+        if (error) return reject(error);
+        const { port } = server.address() as AddressInfo;
+        const host = this.options.host ?? 'localhost';
+        const scheme = 'setSecureContext' in server ? 'wss' : 'ws';
+        resolve({ host, port, url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` });
+      };
+      if (server.listening) return settle();
+      server.on('listening', settle);
+      server.on('error', settle);
+    });
+    listening.catch(() => {});
+    return listening;
+  }
+
+  /** A server error reaches `error` listeners; a listen error nobody listens for only rejects `listen()`. */
+  private onServerError(error: Error): void {
+    if (this.listenerCount('error') > 0 || !this.listenAwaited || this.httpServer?.listening) this.emit('error', error);
+  }
+
+  private async loadInspector(inspect: true | InspectOptions): Promise<void> {
+    const [{ InspectorFeed }, { joinTransitionHooks }] = await Promise.all([
+      import('./inspector/inspector-feed.js'),
+      import('./inspector/inspection-hooks.js'),
+    ]);
+    const inspector = new InspectorFeed(inspect === true ? {} : inspect);
+    this.inspector = inspector;
+    this.connectionOptions = {
+      ...this.connectionOptions,
+      onTransition: joinTransitionHooks(this.options.onTransition, inspector.onTransition),
+      onFrame: inspector.onFrame,
+    };
+  }
+
+  /** The bound address, as `net.Server.address()`; throws in noServer mode. */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.httpServer?.address() ?? null;
+  }
+
+  /** The open connections, when `clientTracking` is on (the default). */
+  get clients(): Set<WebSocketConnection> | undefined {
+    return this.options.clientTracking === false ? undefined : this.connections;
+  }
+
+  /** ws: whether this server handles the request (its `path` matches). */
+  shouldHandle(request: IncomingMessage): boolean {
+    if (this.options.path === undefined) return true;
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    return (query < 0 ? url : url.slice(0, query)) === this.options.path;
+  }
+
+  /**
+   * ws: stop accepting connections; `close` is emitted (and `callback` called) once the server
+   * has closed — with `port`, when its HTTP server has, which waits for every connection to
+   * end; otherwise when no tracked connection is left. Open connections are not closed: see
+   * `shutdown()`. Resolves when `close` is emitted.
+   */
+  close(callback?: (error?: Error) => void): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.once('close', resolve));
+    if (this.state === CLOSED) {
+      if (callback) this.once('close', () => callback(new Error('The server is not running')));
+      process.nextTick(() => this.emit('close'));
+      return closed;
+    }
+    if (callback) this.once('close', callback);
+    if (this.state === CLOSING) return closed;
+    this.state = CLOSING;
+    this.detachFromHttpServer?.();
+    const emitClose = () => {
+      this.state = CLOSED;
+      this.emit('close');
+    };
+    if (this.options.port != null) {
+      this.httpServer!.close(() => emitClose());
+    } else if (this.connections.size === 0 || this.options.clientTracking === false) {
+      process.nextTick(emitClose);
+    } else {
+      this.closeWhenEmpty = () => {
+        if (this.connections.size > 0) return;
+        this.closeWhenEmpty = undefined;
+        emitClose();
+      };
+    }
+    return closed;
+  }
+
+  /** Set by `close()` without a port while connections remain: emits `close` after the last. */
+  private closeWhenEmpty: (() => void) | undefined;
+
+  /**
+   * statesocket's graceful stop: `close()`, and start the closing handshake on every open
+   * connection with `code` (default 1001, "going away"); resolves once all are closed, dropping
+   * those still open after `timeoutMs`.
+   */
+  async shutdown(code: number = CloseCode.goingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    const closed = this.close();
+    if (this.options.port != null) (this.httpServer as Server).closeAllConnections();
     const allClosed = Promise.all(
-      open.map((connection) => new Promise<void>((resolve) => {
-        if (connection.readyState === 'closed') return resolve();
+      [...this.connections].map((connection) => new Promise<void>((resolve) => {
+        if (connection.readyState === WebSocketConnection.CLOSED) return resolve();
         connection.once('close', () => resolve());
         connection.close(code, reason);
       })),
@@ -148,34 +275,98 @@ export class WebSocketServer extends EventEmitter {
     await Promise.race([allClosed, deadline]);
     clearTimeout(timer);
     for (const connection of this.connections) connection.terminate();
-    await stopped;
-  }
-
-  /** Settings shared by every connection (one object, so connections share their protocol options). */
-  private readonly connectionOptions: ConnectionOptions;
-  /** The same for the inspector page's own connection, which is never inspected. */
-  private readonly uninspectedConnectionOptions: ConnectionOptions;
-
-  private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
-    // The inspector page's own WebSocket is served here but never inspected, nor emitted.
-    const inspectorPage = this.inspector?.pageUpgrade(request, socket);
-    if (inspectorPage === 'refused') return;
-    const options = inspectorPage ? this.uninspectedConnectionOptions : this.connectionOptions;
-    const connection = new WebSocketConnection(socket, request, options);
-    if (!connection.start(request, head)) return;
-    this.connections.add(connection);
-    connection.once('close', () => this.connections.delete(connection));
-    if (inspectorPage) return inspectorPage(connection);
-    this.emit('connection', connection, request);
+    await closed;
   }
 
   /**
-   * A request that is not an upgrade: the connection machine refuses it like any handshake
-   * it cannot accept (most often 426 Upgrade Required).
+   * ws: run the opening handshake for an upgrade request; `callback` gets the connection once
+   * open. Refusals are answered here (with an HTTP status and a body naming the reason).
    */
-  protected onRequest(request: IncomingMessage, response: ServerResponse): void {
-    if (this.inspector?.handleRequest(request, response)) return;
-    let refusal: HandshakeRefusal = { status: 400, statusText: 'Bad Request', headers: {}, body: '' };
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+  ): void {
+    socket.on('error', destroySocket);
+    // The inspector page's own WebSocket is served here but never inspected, nor emitted.
+    const inspectorPage = this.inspector?.pageUpgrade(request, socket as Socket);
+    if (inspectorPage === 'refused') return;
+    if (inspectorPage) return this.open(request, socket, head, undefined, this.uninspectedConnectionOptions, inspectorPage);
+    if (!passesProtocolChecks(request)) {
+      // The connection machine refuses it; with a `wsClientError` listener, the listener answers.
+      if (this.listenerCount('wsClientError') > 0) {
+        const probe = this.refusalOf(request);
+        return void this.emit('wsClientError', new Error(probe.body.trim()), socket, request);
+      }
+      return this.open(request, socket, head, undefined, this.connectionOptions, callback);
+    }
+    if (!this.shouldHandle(request)) return abortHandshake(socket, 400, `no WebSocket endpoint at ${request.url}`);
+    const verifyClient = this.options.verifyClient;
+    if (verifyClient === undefined) return this.completeUpgrade(request, socket, head, callback);
+    const info: VerifyClientInfo = {
+      origin: request.headers.origin,
+      secure: Boolean((request.socket as Socket & { encrypted?: boolean }).encrypted),
+      req: request,
+    };
+    if (verifyClient.length >= 2) {
+      verifyClient(info, (result, code, message, headers) => {
+        if (!result) return abortHandshake(socket, code || 401, message, headers);
+        this.completeUpgrade(request, socket, head, callback);
+      });
+      return;
+    }
+    if (!verifyClient(info, () => {})) return abortHandshake(socket, 401);
+    this.completeUpgrade(request, socket, head, callback);
+  }
+
+  private completeUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+  ): void {
+    // The client may have gone while verifyClient was deciding.
+    if (!socket.readable || !socket.writable) return void socket.destroy();
+    if (this.state !== RUNNING) return abortHandshake(socket, 503, 'the server is closing');
+    const offered = parseSubprotocols(request.headers['sec-websocket-protocol']) ?? [];
+    let subprotocol: string | undefined;
+    if (offered.length > 0 && this.options.handleProtocols) {
+      const chosen = this.options.handleProtocols(new Set(offered), request);
+      if (typeof chosen === 'string') {
+        // §4.2.2 item 5.4: "The value chosen MUST be derived from the client's handshake".
+        if (!offered.includes(chosen)) {
+          return abortHandshake(socket, 500, `handleProtocols chose "${chosen}", which the client did not offer`);
+        }
+        subprotocol = chosen;
+      }
+    }
+    this.open(request, socket, head, subprotocol, this.connectionOptions, callback);
+  }
+
+  private open(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    subprotocol: string | undefined,
+    options: ConnectionOptions,
+    callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+  ): void {
+    const connection = new WebSocketConnection(socket as Socket, request, options);
+    if (this.listenerCount('headers') > 0) connection.onHandshakeHeaders = (headers) => this.emit('headers', headers, request);
+    if (!connection.start(request, head, subprotocol)) return;
+    socket.off('error', destroySocket);
+    this.connections.add(connection);
+    connection.once('close', () => {
+      this.connections.delete(connection);
+      this.closeWhenEmpty?.();
+    });
+    callback(connection, request);
+  }
+
+  /** What the connection machine answers this request (it runs on a throwaway core). */
+  private refusalOf(request: IncomingMessage): HandshakeRefusal {
+    let refusal: HandshakeRefusal = handshakeRefusal(400);
     const output = new (class extends DiscardingOutput {
       override refuseHandshake(decided: HandshakeRefusal): void {
         refusal = decided;
@@ -183,6 +374,16 @@ export class WebSocketServer extends EventEmitter {
     })();
     const protocol = new ConnectionProtocol(output, { maxMessageSize: 0, perMessageDeflate: undefined });
     protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
+    return refusal;
+  }
+
+  /**
+   * A request that is not an upgrade, on statesocket's own HTTP server (`port`): the connection
+   * machine refuses it like any handshake it cannot accept (most often 426 Upgrade Required).
+   */
+  protected onRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (this.inspector?.handleRequest(request, response)) return;
+    const refusal = this.refusalOf(request);
     response.writeHead(refusal.status, refusal.statusText, refusal.headers);
     response.end(refusal.body);
   }

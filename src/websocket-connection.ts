@@ -1,16 +1,18 @@
 /**
  * One WebSocket connection: the I/O layer around a ConnectionProtocol. It moves bytes between
  * the socket and the protocol core, owns the close timer, applies backpressure, and turns the
- * core's output into events for the application.
+ * core's output into events for the application — with the names and semantics of `ws` 8's
+ * `WebSocket` on the server side (numeric `readyState`, `send(data, options, cb)`, `binaryType`,
+ * `pause`/`resume`, `close (code, reason: Buffer)`).
  *
- * Events: `message` (data: Buffer, isBinary: boolean), `ping` (data), `pong` (data),
- * `close` (code: number, reason: string), `error` (ProtocolError — emitted only when a
- * listener is attached, so a misbehaving peer can never crash a server that did not ask).
+ * Events (typed, see WebSocketConnectionEvents): `message` (data, isBinary), `ping` (data),
+ * `pong` (data), `close` (code, reason), `error` (ProtocolError — emitted only when a listener is
+ * attached, so a misbehaving peer can never crash a server that did not ask).
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { ConnectionProtocol, type ProtocolOptions, type ProtocolOutput, type ReadyState } from './connection-protocol.js';
+import { ConnectionProtocol, type ProtocolOptions, type ReadyState } from './connection-protocol.js';
 import type { ProtocolTransition } from './protocol-machines.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
 import { InvalidStateError, type ProtocolError } from './protocol-error.js';
@@ -18,10 +20,18 @@ import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
 import type { FrameHook } from './inspector/inspection-hooks.js';
+import {
+  kConnection,
+  SocketOutput,
+  socketOnClose,
+  socketOnData,
+  socketOnDrain,
+  socketOnEnd,
+  socketOnError,
+  uncorkConnection,
+  type ConnectedSocket,
+} from './socket-output.js';
 
-/** The socket's connection, for the socket listeners below (shared functions, no closures). */
-const kConnection = Symbol('statesocket connection');
-type ConnectedSocket = Socket & { [kConnection]: WebSocketConnection };
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
   return new PerMessageDeflateCodec(agreed, options);
@@ -29,6 +39,12 @@ function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessa
 
 /** Protocol options without per-connection hooks are shared by every connection that has the same settings. */
 const sharedProtocolOptions = new WeakMap<ConnectionOptions, ProtocolOptions>();
+
+const EMPTY = Buffer.alloc(0);
+
+/** The WebSocket API's readyState numbers, by the connection machine's state. */
+const READY_STATE_NUMBERS: Record<ReadyState, 0 | 1 | 2 | 3> = { connecting: 0, open: 1, closing: 2, closed: 3 };
+const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 export interface ConnectionOptions {
   maxMessageSize: number;
@@ -45,19 +61,83 @@ export interface ConnectionOptions {
 export interface SendOptions {
   /** Send a binary message (opcode 0x2); default: text for strings, binary for bytes. */
   binary?: boolean;
+  /**
+   * As in `ws`; statesocket compresses every message at least `perMessageDeflate.threshold`
+   * long once permessage-deflate is agreed, and ignores this.
+   */
+  compress?: boolean;
+  /** Only `true` (the default): statesocket sends whole messages. */
+  fin?: boolean;
+  /** A server never masks (RFC 6455 §5.1); only `false` or absent. */
+  mask?: boolean;
+}
+
+/** How `message` delivers data: a Buffer (default), an ArrayBuffer, or an array of Buffers. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+/** What a `message` listener receives, by `binaryType`. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+/** What can be sent: text, or bytes in any of Node's forms. */
+export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
+/** Called once the data is written, or with the error that kept it from being written. */
+export type SendCallback = (error?: Error | null) => void;
+
+/** The events of a connection and their arguments. */
+export interface WebSocketConnectionEvents {
+  message: [data: RawData, isBinary: boolean];
+  /** RFC 6455 §7.1.5's close code (1005: the Close had none, 1006: none was received) and reason. */
+  close: [code: number, reason: Buffer];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  error: [error: ProtocolError];
+}
+
+/** The listener of event `E` of an event map: `(...args) => void` with the event's arguments. */
+export type EventListenerOf<Events, E extends keyof Events> = Events[E] extends unknown[] ? (...args: Events[E]) => void : never;
+
+/** Typed listener methods: a misspelt event name or a wrong listener fails to compile. */
+export interface WebSocketConnection {
+  on<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  once<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  off<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  addListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  removeListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  prependListener<E extends keyof WebSocketConnectionEvents>(event: E, listener: EventListenerOf<WebSocketConnectionEvents, E>): this;
+  emit<E extends keyof WebSocketConnectionEvents>(event: E, ...args: WebSocketConnectionEvents[E]): boolean;
+}
+
+function toBytes(data: SendData): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
 }
 
 export class WebSocketConnection extends EventEmitter {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+
   /** The request path and query of the opening handshake, e.g. `/chat?room=1`. */
   readonly requestUrl: string;
-  private readonly protocol: ConnectionProtocol;
+  private readonly protocolCore: ConnectionProtocol;
+  private binaryTypeValue: BinaryType = 'nodebuffer';
   /** @internal */ closeTimer: NodeJS.Timeout | undefined;
+  /** Reading stopped for backpressure (the I/O layer's own). */
   private readingPaused = false;
+  /** Reading stopped by `pause()`. */
+  private pausedByApplication = false;
   private handlingData = false;
   private corkedUntilNextTick = false;
   /** @internal */ refusal: HandshakeRefusal | undefined;
   /** @internal The permessage-deflate codec, kept for the inspector on inspected connections. */
   compressor: PerMessageDeflateCodec | undefined;
+  /** @internal The server's `headers` event, for the 101 response of this connection. */
+  onHandshakeHeaders: ((headers: string[]) => void) | undefined;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
@@ -67,7 +147,7 @@ export class WebSocketConnection extends EventEmitter {
   ) {
     super();
     this.requestUrl = request.url ?? '/';
-    this.protocol = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(options));
+    this.protocolCore = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(options));
   }
 
   private protocolOptions(options: ConnectionOptions): ProtocolOptions {
@@ -94,9 +174,34 @@ export class WebSocketConnection extends EventEmitter {
     return this.socket.remoteAddress;
   }
 
-  /** RFC 6455 readyState, straight from the connection machine. */
-  get readyState(): ReadyState {
-    return this.protocol.readyState;
+  /** The WebSocket API's readyState: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED (the connection machine's state). */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return READY_STATE_NUMBERS[this.protocolCore.readyState];
+  }
+
+  /** The connection machine's state by name: `connecting`, `open`, `closing` or `closed`. */
+  get readyStateName(): ReadyState {
+    return this.protocolCore.readyState;
+  }
+
+  /** RFC 6455 §4.2.2 item 5.4: the subprotocol agreed in the opening handshake, '' for none. */
+  get protocol(): string {
+    return this.protocolCore.subprotocol;
+  }
+
+  /** The extensions agreed in the opening handshake: '' or 'permessage-deflate'. */
+  get extensions(): string {
+    return this.protocolCore.extensions;
+  }
+
+  /** How binary and text data reach `message` listeners. */
+  get binaryType(): BinaryType {
+    return this.binaryTypeValue;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (type !== 'nodebuffer' && type !== 'arraybuffer' && type !== 'fragments') return;
+    this.binaryTypeValue = type;
   }
 
   /** Bytes written but not yet handed to the operating system (as in the browser API). */
@@ -106,53 +211,137 @@ export class WebSocketConnection extends EventEmitter {
 
   /** The current state of each protocol machine. */
   get machineStates(): ConnectionProtocol['machineStates'] {
-    return this.protocol.machineStates;
+    return this.protocolCore.machineStates;
   }
 
-  /** Send a message. Strings go as text, bytes as binary unless `options.binary` says otherwise. */
-  send(data: string | Uint8Array, options?: SendOptions): void {
+  /** `pause()` was called and `resume()` not since. */
+  get isPaused(): boolean {
+    return this.pausedByApplication;
+  }
+
+  /**
+   * Send a message: strings as text, bytes as binary unless `options.binary` says otherwise. As in
+   * `ws`, a connection that is closing or closed does not throw: `callback` gets the error.
+   */
+  send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): void {
+    if (typeof options === 'function') [callback, options] = [options, undefined];
+    if (options?.fin === false) throw new TypeError('statesocket sends whole messages: fin must be true');
+    if (this.refuseWhenNotOpen(callback)) return;
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
-    this.protocol.send(typeof data === 'string' ? Buffer.from(data) : data, isBinary);
+    if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
+    this.afterWrite(callback);
   }
 
-  ping(data?: string | Uint8Array): void {
-    this.protocol.ping(data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data);
+  /** Send a Ping (RFC 6455 §5.5.2); `mask` is accepted for `ws` compatibility and ignored (servers never mask). */
+  ping(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
+    if (this.refuseWhenNotOpen(callback)) return;
+    if (this.refused(() => this.protocolCore.ping(data === undefined ? undefined : toBytes(data)), callback)) return;
+    this.afterWrite(callback);
+  }
+
+  /** Send an unsolicited Pong (RFC 6455 §5.5.3). */
+  pong(data?: SendData, _mask?: boolean, callback?: SendCallback): void {
+    if (this.refuseWhenNotOpen(callback)) return;
+    if (this.refused(() => this.protocolCore.pong(data === undefined ? undefined : toBytes(data)), callback)) return;
+    this.afterWrite(callback);
   }
 
   /** Start the closing handshake (RFC 6455 §7.1.2); once closing or closed, nothing happens (as in ws). */
-  close(code?: number, reason?: string): void {
-    try {
-      this.protocol.close(code, reason);
-    } catch (error) {
-      if (!(error instanceof InvalidStateError)) throw error;
-    }
+  close(code?: number, reason?: string | Buffer): void {
+    this.refused(() => this.protocolCore.close(code, reason), undefined);
   }
 
   /** Drop the TCP connection without a closing handshake. */
   terminate(): void {
-    this.protocol.terminate();
+    this.protocolCore.terminate();
+  }
+
+  /** Stop reading from the peer: no `message`, `ping` or `pong` until `resume()`. */
+  pause(): void {
+    if (this.readyState === WebSocketConnection.CLOSED) return;
+    this.pausedByApplication = true;
+    this.socket.pause();
+  }
+
+  /** Read from the peer again (unless backpressure holds reading). */
+  resume(): void {
+    if (this.readyState === WebSocketConnection.CLOSED) return;
+    this.pausedByApplication = false;
+    if (!this.readingPaused) this.socket.resume();
   }
 
   /**
-   * @internal Run the opening handshake on the upgrade request; `head` is the first bytes
-   * after it. Returns whether the connection opened.
+   * `ws`'s rule: sending on a connection that is not open is the application's race with the
+   * peer, not a bug — the callback hears of it; only CONNECTING throws.
    */
-  start(request: IncomingMessage, head: Buffer): boolean {
+  private refuseWhenNotOpen(callback: SendCallback | undefined): boolean {
+    const state = this.readyState;
+    if (state === WebSocketConnection.OPEN) return false;
+    const error = new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
+    if (state === WebSocketConnection.CONNECTING) throw error;
+    if (callback) process.nextTick(callback, error);
+    return true;
+  }
+
+  /**
+   * Run an application request; when the machines refuse it (InvalidStateError, e.g. a Close was
+   * already sent or received), the callback hears of it, as `ws` does, and true is returned.
+   */
+  private refused(request: () => void, callback: SendCallback | undefined): boolean {
+    try {
+      request();
+      return false;
+    } catch (error) {
+      if (!(error instanceof InvalidStateError)) throw error;
+      if (callback) process.nextTick(callback, error);
+      return true;
+    }
+  }
+
+  /** Call back once everything written so far has reached the operating system. */
+  private afterWrite(callback: SendCallback | undefined): void {
+    if (callback === undefined) return;
+    if (this.socket.writable) this.socket.write(EMPTY, callback);
+    else process.nextTick(callback, new Error('the socket was closed before the data could be written'));
+  }
+
+  /** @internal A message from the core, in the form `binaryType` asks for. */
+  deliverMessage(data: Buffer, isBinary: boolean): void {
+    const type = this.binaryTypeValue;
+    if (type === 'nodebuffer') this.emit('message', data, isBinary);
+    else if (type === 'fragments') this.emit('message', [data], isBinary);
+    else this.emit('message', data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, isBinary);
+  }
+
+  /**
+   * @internal Run the opening handshake on the upgrade request; `head` is the first bytes after
+   * it; `subprotocol` the one chosen by the server (one the client offered). Returns whether the
+   * connection opened. Frames in `head` are read only once the caller has returned to the event
+   * loop, so `connection` listeners attached meanwhile hear them.
+   */
+  start(request: IncomingMessage, head: Buffer, subprotocol?: string): boolean {
     const socket = this.socket as ConnectedSocket;
     socket[kConnection] = this;
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
-    this.protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
+    this.protocolCore.receiveHandshake({
+      method: request.method ?? '',
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+      subprotocol,
+    });
+    this.onHandshakeHeaders = undefined;
     if (this.refusal !== undefined) {
       socket.end(refusalResponseText(this.refusal));
       return false;
     }
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
+    // Read from the socket's buffer like any later bytes: data events start on a later tick.
+    if (head.length > 0) socket.unshift(head);
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('drain', socketOnDrain);
-    if (head.length > 0) this.receive(head);
     return true;
   }
 
@@ -162,7 +351,7 @@ export class WebSocketConnection extends EventEmitter {
     const socket = this.socket;
     this.handlingData = true;
     socket.cork();
-    this.protocol.receiveData(chunk);
+    this.protocolCore.receiveData(chunk);
     socket.uncork();
     this.handlingData = false;
     // Backpressure: a peer that sends but does not read must not make us buffer without bound.
@@ -176,7 +365,7 @@ export class WebSocketConnection extends EventEmitter {
   resumeReading(): void {
     if (!this.readingPaused) return;
     this.readingPaused = false;
-    this.socket.resume();
+    if (!this.pausedByApplication) this.socket.resume();
   }
 
   /** Sends made outside a data event in the same tick leave together, in one writev. */
@@ -195,100 +384,19 @@ export class WebSocketConnection extends EventEmitter {
 
   /** @internal */
   receiveTcpEnd(): void {
-    this.protocol.receiveTcpEnd();
+    this.protocolCore.receiveTcpEnd();
   }
 
   /** @internal */
   receiveTcpClosed(): void {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
-    this.protocol.receiveTcpClosed();
+    this.protocolCore.receiveTcpClosed();
   }
 
   /** @internal */
   closeTimeout(): void {
     this.closeTimer = undefined;
-    this.protocol.closeTimeout();
-  }
-}
-
-function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
-  this[kConnection].receive(chunk);
-}
-
-function socketOnEnd(this: ConnectedSocket): void {
-  this[kConnection].receiveTcpEnd();
-}
-
-function socketOnDrain(this: ConnectedSocket): void {
-  this[kConnection].resumeReading();
-}
-
-function socketOnClose(this: ConnectedSocket): void {
-  this[kConnection].receiveTcpClosed();
-}
-
-function socketOnError(this: ConnectedSocket): void {
-  this.destroy();
-}
-
-function uncorkConnection(connection: WebSocketConnection): void {
-  connection.uncork();
-}
-
-function closeTimerExpired(connection: WebSocketConnection): void {
-  connection.closeTimeout();
-}
-
-/** The protocol core's output, carried out on the socket and as connection events. */
-class SocketOutput implements ProtocolOutput {
-  constructor(private readonly connection: WebSocketConnection) {}
-
-  write(bytes: Uint8Array): void {
-    const socket = this.connection.socket;
-    if (!socket.destroyed && socket.writable) socket.write(bytes);
-  }
-
-  refuseHandshake(refusal: HandshakeRefusal): void {
-    this.connection.refusal = refusal;
-  }
-
-  closeTcp(): void {
-    this.connection.socket.end();
-    // Keep reading (and discarding) so that the peer's FIN is seen.
-    this.connection.resumeReading();
-  }
-
-  destroyTcp(): void {
-    this.connection.socket.destroy();
-  }
-
-  startCloseTimer(): void {
-    const connection = this.connection;
-    if (connection.closeTimer !== undefined) clearTimeout(connection.closeTimer);
-    connection.closeTimer = setTimeout(closeTimerExpired, connection.options.closeTimeoutMs, connection);
-    connection.closeTimer.unref();
-  }
-
-  opened(): void {}
-
-  message(data: Buffer, isBinary: boolean): void {
-    this.connection.emit('message', data, isBinary);
-  }
-
-  ping(data: Buffer): void {
-    this.connection.emit('ping', data);
-  }
-
-  pong(data: Buffer): void {
-    this.connection.emit('pong', data);
-  }
-
-  protocolError(error: ProtocolError): void {
-    if (this.connection.listenerCount('error') > 0) this.connection.emit('error', error);
-  }
-
-  closed(code: number, reason: string): void {
-    this.connection.emit('close', code, reason);
+    this.protocolCore.closeTimeout();
   }
 }

@@ -86,7 +86,7 @@ describe('the close code the application sees (RFC 6455 §7.1.5)', () => {
       try {
         const closed = new Promise<[number, string]>((resolve) => {
           echo.server.on('connection', (connection: WebSocketConnection) =>
-            connection.on('close', (code: number, reason: string) => resolve([code, reason])),
+            connection.on('close', (code, reason) => resolve([code, reason.toString()])),
           );
         });
         const socket = connect({ port: echo.port, host: '127.0.0.1' });

@@ -149,10 +149,11 @@ describe('ConnectionProtocol (sans-I/O)', () => {
   });
 
   describe('closing handshake (RFC 6455 §5.5.1, §7)', () => {
-    it('echoes the code of a valid Close, closes TCP and ignores later frames', () => {
+    it('echoes the code and reason of a valid Close, closes TCP and ignores later frames', () => {
       const { output, protocol } = openProtocol();
       protocol.receiveData(Buffer.concat([clientFrame(0x8, closeBody(1000, 'bye')), clientFrame(0x1, 'late')]));
-      expect(output.framesHex()).to.deep.equal(['880203e8']);
+      // 0x88 0x05: Close, 5 bytes: 1000 (03e8) then "bye" (627965).
+      expect(output.framesHex()).to.deep.equal(['880503e8627965']);
       expect(output.events.slice(1)).to.deep.equal([['closeTcp'], ['startCloseTimer']]);
       protocol.receiveTcpClosed();
       expect(output.events.at(-1)).to.deep.equal(['closed', 1000, 'bye']);

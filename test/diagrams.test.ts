@@ -245,7 +245,9 @@ describe('diagrams', () => {
         'isNotWebSocketUpgrade',
         'isUnsupportedVersion',
         'isMalformedHandshake',
+        'isPerMessageDeflateAgreed && isSubprotocolChosen',
         'isPerMessageDeflateAgreed',
+        'isSubprotocolChosen',
         'else',
       ]);
       expect(connection.edges.find((e) => e.eventType === 'TCP_CLOSED')?.guard).to.equal(undefined);

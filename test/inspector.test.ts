@@ -54,7 +54,8 @@ function closeWith(protocol: ConnectionProtocol, code: number): void {
 
 /** A page that reads everything it is sent (or, with a large bufferedAmount, nothing). */
 class FakePage extends EventEmitter {
-  readonly readyState = 'open';
+  readonly readyState = 1;
+  readonly OPEN = 1;
   bufferedAmount = 0;
   readonly updates: FeedUpdate[] = [];
   send(text: string): void {

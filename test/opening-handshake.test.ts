@@ -10,7 +10,7 @@ import {
   isWellFormedUpgradeRequest,
   refusalResponseText,
   secWebSocketAccept,
-  switchingProtocolsResponse,
+  switchingProtocolsHeaders,
 } from '../src/opening-handshake.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -27,11 +27,11 @@ describe('opening handshake (RFC 6455 §4.2)', () => {
   });
 
   it('writes the 101 response of §4.2.2 item 5 byte for byte, extension header included', () => {
-    expect(switchingProtocolsResponse(KEY, ['Sec-WebSocket-Extensions: permessage-deflate'])).to.equal(
+    expect(switchingProtocolsHeaders(KEY, ['Sec-WebSocket-Extensions: permessage-deflate']).join('\r\n') + '\r\n\r\n').to.equal(
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n',
     );
-    expect(switchingProtocolsResponse(KEY)).to.equal(
+    expect(switchingProtocolsHeaders(KEY).join('\r\n') + '\r\n\r\n').to.equal(
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
     );
   });

@@ -11,6 +11,7 @@ const handshakeRequest = fc.record({
   method: fc.constantFrom('GET', 'POST', 'get'),
   httpVersion: fc.constantFrom('1.1', '1.0', '2.0'),
   perMessageDeflateAgreed: fc.boolean(),
+  subprotocol: fc.constantFrom(undefined, 'chat.v1'),
   headers: fc.record(
     {
       host: fc.constantFrom('127.0.0.1:9001', ''),
@@ -18,6 +19,7 @@ const handshakeRequest = fc.record({
       connection: fc.constantFrom('Upgrade', 'keep-alive, upgrade', 'close'),
       'sec-websocket-key': fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', 'short', 'dGhlIHNhbXBsZSBub25jZR=='),
       'sec-websocket-version': fc.constantFrom('13', '8', ''),
+      'sec-websocket-protocol': fc.constantFrom('chat.v1', 'chat.v1, chat.v2', 'chat.v1,,', 'a b'),
     },
     { requiredKeys: [] },
   ),

@@ -3,48 +3,13 @@
  * the close timeout, shutdown, and the CLI.
  */
 import { expect } from 'chai';
-import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { startEchoServer, type EchoServer } from '../src/echo-server.js';
 import type { ServerOptions } from '../src/server.js';
 import { clientFrame, closeBody } from './client-frame.js';
-
-const UPGRADE_REQUEST =
-  'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
-
-/** A raw TCP client that collects everything the server sends and notes when the server ends TCP. */
-class RawClient {
-  readonly socket: Socket;
-  received = Buffer.alloc(0);
-  serverEnded = false;
-  closed: Promise<void>;
-
-  constructor(port: number, options: { allowHalfOpen?: boolean } = {}) {
-    this.socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
-    this.socket.on('data', (chunk: Buffer) => (this.received = Buffer.concat([this.received, chunk])));
-    this.socket.on('end', () => (this.serverEnded = true));
-    this.socket.on('error', () => {});
-    this.closed = once(this.socket, 'close').then(() => {});
-  }
-
-  async upgrade(): Promise<void> {
-    this.socket.write(UPGRADE_REQUEST);
-    await this.waitFor(() => this.received.includes('\r\n\r\n'));
-    expect(this.received.toString()).to.match(/^HTTP\/1\.1 101 /);
-    this.received = this.received.subarray(this.received.indexOf('\r\n\r\n') + 4);
-  }
-
-  async waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
+import { RawClient, UPGRADE_REQUEST } from './raw-client.js';
 
 /** The bytes start with an unmasked Close frame carrying `code` (RFC 6455 §5.5.1). */
 function expectCloseFrame(bytes: Buffer, code: number): void {
@@ -64,7 +29,7 @@ describe('WebSocketServer over TCP', () => {
   let echo: EchoServer;
   const start = async (options: ServerOptions = {}) => (echo = await startEchoServer({ port: 0, ...options }));
   // Clients left open do not answer the shutdown Close: drop them after 100 ms.
-  afterEach(async () => echo?.server.close(1001, 'test over', 100));
+  afterEach(async () => echo?.server.shutdown(1001, 'test over', 100));
 
   describe('opening handshake', () => {
     it('refuses a plain HTTP request with 426 and Sec-WebSocket-Version: 13', async () => {

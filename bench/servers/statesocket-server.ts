@@ -2,7 +2,7 @@
  * statesocket's echo server (src/echo-server.ts, the same one `statesocket serve` runs) in a
  * process of its own, for the benchmark.
  *
- * usage: node dist/bench/servers/statesocket-server.js [--deflate [--release-after-idle-ms N]]
+ * usage: node dist/bench/servers/statesocket-server.js [--deflate [--release-after-idle-ms N]] [--tls-cert FILE --tls-key FILE]
  *
  * `--deflate` passes `perMessageDeflate: true` (the defaults, as ws gets `true`);
  * `--release-after-idle-ms` changes only that default (an idle measurement sets a short one). Whether the
@@ -10,22 +10,23 @@
  * trust: a build that does not agree to it shows as "n/a (not implemented)" in the report.
  */
 import { parseArgs } from 'node:util';
-import { startEchoServer } from '../../src/echo-server.js';
-import type { ServerOptions } from '../../src/server.js';
+import { readFileSync } from 'node:fs';
+import { startEchoServer, type EchoServerOptions } from '../../src/echo-server.js';
 import { serveOrchestrator } from './server-harness.js';
 
 const { values } = parseArgs({
-  options: { deflate: { type: 'boolean', default: false }, 'release-after-idle-ms': { type: 'string' } },
+  options: { deflate: { type: 'boolean', default: false }, 'release-after-idle-ms': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } },
 });
 const releaseAfterIdleMs = values['release-after-idle-ms'] === undefined ? undefined : Number(values['release-after-idle-ms']);
 const deflate = values.deflate && releaseAfterIdleMs !== undefined ? { releaseAfterIdleMs } : values.deflate;
 
-const options: ServerOptions = { port: 0, host: '127.0.0.1', perMessageDeflate: deflate };
+const options: EchoServerOptions = { port: 0, host: '127.0.0.1', perMessageDeflate: deflate };
+if (values['tls-cert'] && values['tls-key']) options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
 
 const echo = await startEchoServer(options);
 serveOrchestrator({
   port: echo.port,
-  description: `statesocket echo server${values.deflate ? ` (perMessageDeflate: ${JSON.stringify(deflate)})` : ''}`,
+  description: `statesocket echo server${values.deflate ? ` (perMessageDeflate: ${JSON.stringify(deflate)})` : ''}${options.tls ? ' over TLS' : ''}`,
   warnings: [],
   connectionCount: () => echo.server.connections.size,
 });

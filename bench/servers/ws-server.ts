@@ -2,7 +2,7 @@
  * The reference: `ws`'s WebSocketServer echoing every message, with or without the native
  * `bufferutil` addon, in a process of its own.
  *
- * usage: node dist/bench/servers/ws-server.js [--bufferutil] [--deflate]
+ * usage: node dist/bench/servers/ws-server.js [--bufferutil] [--deflate] [--tls-cert FILE --tls-key FILE]
  *
  * ws decides when it is first loaded: it uses Node's own `http.websocketUnmask` where Node
  * has one, else `require('bufferutil')` unless WS_NO_BUFFER_UTIL is set, else its JavaScript
@@ -12,12 +12,16 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { serveOrchestrator } from './server-harness.js';
 
 const { values } = parseArgs({
   options: {
     bufferutil: { type: 'boolean', default: false },
     deflate: { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
 });
 const wantBufferutil = values.bufferutil;
@@ -65,7 +69,15 @@ function unmaskImplementation(): { label: string; warnings: string[] } {
 }
 
 const unmask = unmaskImplementation();
-const server = new ws.WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: values.deflate });
+// Over TLS: an https.Server passed as `server`, as a ws application serves wss://.
+const https =
+  values['tls-cert'] && values['tls-key']
+    ? createHttpsServer({ cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) })
+    : undefined;
+const server = https
+  ? new ws.WebSocketServer({ server: https, perMessageDeflate: values.deflate })
+  : new ws.WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: values.deflate });
+https?.listen(0, '127.0.0.1');
 server.on('connection', (socket) => {
   socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary }));
   socket.on('error', () => socket.terminate());
@@ -76,7 +88,7 @@ if (address === null || typeof address === 'string') throw new Error('no TCP add
 
 serveOrchestrator({
   port: address.port,
-  description: `ws ${wsVersion}, unmask: ${unmask.label}${values.deflate ? ', perMessageDeflate: true' : ''}`,
+  description: `ws ${wsVersion}, unmask: ${unmask.label}${values.deflate ? ', perMessageDeflate: true' : ''}${https ? ', over TLS' : ''}`,
   warnings: unmask.warnings,
   connectionCount: () => server.clients.size,
 });

@@ -212,8 +212,8 @@ export class InspectorFeed {
     this.records.set(connection, record);
     this.live.set(record.id, record);
     this.membershipVersion++;
-    connection.once('close', (code: number, reason: string) => {
-      record.recordClosed(code, reason, Date.now());
+    connection.once('close', (code, reason) => {
+      record.recordClosed(code, reason.toString(), Date.now());
       this.countersVersion++;
     });
     for (const page of this.pages) if (page.follow) select(page, record.id);
@@ -254,8 +254,8 @@ export class InspectorFeed {
     const newest = this.newest();
     if (newest !== undefined) select(page, newest.id);
     this.pages.add(page);
-    connection.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.onPageRequest(page, data.toString());
+    connection.on('message', (data, isBinary) => {
+      if (!isBinary) this.onPageRequest(page, String(data));
     });
     connection.once('close', () => {
       this.pages.delete(page);
@@ -292,7 +292,7 @@ export class InspectorFeed {
     let list: ListUpdate | undefined;
     for (const page of this.pages) {
       const connection = page.connection;
-      if (connection.readyState !== 'open') continue;
+      if (connection.readyState !== connection.OPEN) continue;
       if (connection.bufferedAmount > PAGE_HIGH_WATER_MARK) {
         page.skippedUpdates++;
         continue;

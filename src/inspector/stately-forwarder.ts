@@ -161,7 +161,7 @@ export class StatelyBridge {
     if (this.pages.size === 0) return;
     const text = JSON.stringify(event);
     for (const page of this.pages) {
-      if (page.readyState !== 'open') continue;
+      if (page.readyState !== page.OPEN) continue;
       if (page.bufferedAmount > PAGE_HIGH_WATER_MARK) this.dropped++;
       else page.send(text);
     }

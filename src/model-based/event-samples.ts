@@ -68,6 +68,7 @@ function handshake(
   method: string,
   headerChanges: Record<string, string>,
   perMessageDeflateAgreed: boolean,
+  subprotocol?: string,
 ): HandshakeRequestEvent {
   return {
     type: 'HANDSHAKE_REQUEST',
@@ -75,8 +76,12 @@ function handshake(
     httpVersion: '1.1',
     headers: { ...VALID_HANDSHAKE_HEADERS, ...headerChanges },
     perMessageDeflateAgreed,
+    ...(subprotocol === undefined ? {} : { subprotocol }),
   };
 }
+
+/** RFC 6455 §4.1: two subprotocols, in the client's order of preference; the server chooses the first. */
+const SUBPROTOCOL_OFFER = { 'sec-websocket-protocol': 'chat.v2, chat.v1' };
 
 /** The handshake that opens a connection with permessage-deflate (the message machine's start). */
 export const OPEN_WITH_DEFLATE = handshake('GET', {}, true);
@@ -91,6 +96,8 @@ const handshakeRequests: HandshakeRequestEvent[] = [
   handshake('GET', { 'sec-websocket-key': 'c2hvcnQ=' }, false),
   OPEN_WITH_DEFLATE,
   OPEN_PLAIN,
+  handshake('GET', SUBPROTOCOL_OFFER, true, 'chat.v2'),
+  handshake('GET', SUBPROTOCOL_OFFER, false, 'chat.v2'),
 ];
 
 function closeFrame(payloadLength: number, code: number, reasonIsUtf8 = true): CloseFrameEvent {
@@ -172,6 +179,7 @@ export function describeEvent(event: ProtocolEvent): string {
         if (name !== 'host' && value !== valid) notes.push(`${name}: ${String(value)}`);
       }
       if (event.perMessageDeflateAgreed) notes.push('permessage-deflate');
+      if (event.subprotocol !== undefined) notes.push(`subprotocol ${event.subprotocol}`);
       return `HANDSHAKE_REQUEST(${notes.length ? notes.join(', ') : 'valid'})`;
     }
     case 'TEXT_FRAME':

@@ -69,6 +69,9 @@ export class ProtocolModel {
   // The connection, as the I/O layer sees it.
   accepted = false;
   deflateAgreed = false;
+  /** The subprotocol the server answered with (`answerSubprotocol`), and the one the handshake step carries. */
+  subprotocol: string | undefined;
+  private handshakeSubprotocol: string | undefined;
   /** Frames are read: between `startReadingFrames` and `stopReadingFrames` (or a header violation). */
   readingFrames = false;
   serverEnded = false;
@@ -120,19 +123,22 @@ export class ProtocolModel {
    * Predicts what the step makes the server do. For a handshake, `deflateAgreed` says whether the
    * server agreed to permessage-deflate (the server decides; the client only offers).
    */
-  apply(step: WireStep, deflateAgreed = step.kind === 'handshake' && step.offerDeflate): StepPrediction {
+  apply(step: WireStep, deflateAgreed = step.kind === 'handshake' && step.offerDeflate, subprotocol?: string): StepPrediction {
     this.events = [];
     this.stepTransitions = [];
     this.expected = [];
     switch (step.kind) {
       case 'handshake':
+        this.handshakeSubprotocol = subprotocol;
         this.dispatch({
           type: 'HANDSHAKE_REQUEST',
           method: step.method,
           httpVersion: step.httpVersion,
           headers: { ...step.headers },
           perMessageDeflateAgreed: step.offerDeflate && deflateAgreed,
+          ...(subprotocol === undefined ? {} : { subprotocol }),
         });
+        this.handshakeSubprotocol = undefined;
         break;
       case 'frame':
         if (step.part !== 'payload') this.frameHeader(step.frame);
@@ -264,9 +270,12 @@ export class ProtocolModel {
   /** What each action makes the server do, as the client can see it (the echo server's application). */
   private act(action: MachineAction): void {
     switch (action.type) {
+      case 'answerSubprotocol':
+        this.subprotocol = this.handshakeSubprotocol;
+        return;
       case 'acceptHandshake':
         this.accepted = true;
-        this.expected.push({ kind: 'http', status: 101, deflate: this.deflateAgreed });
+        this.expected.push({ kind: 'http', status: 101, deflate: this.deflateAgreed, ...(this.subprotocol ? { subprotocol: this.subprotocol } : {}) });
         this.dispatch(EVENT.CONNECTION_OPENED);
         return;
       case 'enablePerMessageDeflate':

@@ -64,7 +64,7 @@ export type WireStep =
 /** What the server can be seen to do, from the client's side of the connection. */
 export type Observable =
   /** The HTTP response to the opening handshake; for 101, whether it agreed to permessage-deflate. */
-  | { readonly kind: 'http'; readonly status: number; readonly deflate: boolean; readonly problem?: string }
+  | { readonly kind: 'http'; readonly status: number; readonly deflate: boolean; readonly subprotocol?: string; readonly problem?: string }
   /** A whole message (fragments reassembled, compressed ones inflated). */
   | { readonly kind: 'message'; readonly binary: boolean; readonly data: Buffer }
   | { readonly kind: 'ping'; readonly data: Buffer }
@@ -94,7 +94,7 @@ function quoted(data: Buffer): string {
 export function describeObservable(item: Observable): string {
   switch (item.kind) {
     case 'http':
-      return `HTTP ${item.status}${item.deflate ? ' permessage-deflate' : ''}${item.problem ? ` (${item.problem})` : ''}`;
+      return `HTTP ${item.status}${item.deflate ? ' permessage-deflate' : ''}${item.subprotocol ? ` subprotocol ${item.subprotocol}` : ''}${item.problem ? ` (${item.problem})` : ''}`;
     case 'message':
       return `${item.binary ? 'binary' : 'text'} ${quoted(item.data)}`;
     case 'ping':
@@ -124,7 +124,13 @@ export function observableMatches(expected: Observable, observed: Observable): b
     case 'drop':
       return observed.kind === 'fin' || observed.kind === 'reset';
     case 'http':
-      return observed.kind === 'http' && observed.status === expected.status && observed.deflate === expected.deflate && !observed.problem;
+      return (
+        observed.kind === 'http' &&
+        observed.status === expected.status &&
+        observed.deflate === expected.deflate &&
+        observed.subprotocol === expected.subprotocol &&
+        !observed.problem
+      );
     case 'message':
       return observed.kind === 'message' && observed.binary === expected.binary && observed.data.equals(expected.data);
     case 'ping':

@@ -153,7 +153,9 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
       const response = c.observed.slice(before).find((item) => item.kind === 'http');
       const agreed = response?.kind === 'http' && response.deflate;
       if (step.offerDeflate && response?.kind === 'http' && response.status === 101 && !agreed) deflateDeclined = true;
-      prediction = model.apply(step, agreed);
+      // RFC 6455 §4.2.2 item 5.4: the server chooses a subprotocol, or none; the model follows it.
+      const subprotocol = response?.kind === 'http' ? response.subprotocol : undefined;
+      prediction = model.apply(step, agreed, subprotocol);
     } else {
       prediction = model.apply(step);
       switch (step.kind) {
@@ -288,19 +290,20 @@ export async function runPath(path: ModelPath, target: PathTarget): Promise<Path
 export async function runPaths(
   paths: readonly ModelPath[],
   target: PathTarget,
-  options: { concurrency?: number; onResult?: (result: PathRunResult) => void } = {},
+  options: { concurrency?: number; onResult?: (result: PathRunResult) => void; stop?: () => boolean } = {},
 ): Promise<PathRunResult[]> {
   const results: PathRunResult[] = new Array(paths.length);
   let next = 0;
   const worker = async () => {
-    while (next < paths.length) {
+    // `stop`: the paths not started yet have no result.
+    while (next < paths.length && !options.stop?.()) {
       const index = next++;
       results[index] = await runPath(paths[index]!, target);
       options.onResult?.(results[index]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
-  return results;
+  return results.filter((result) => result !== undefined);
 }
 
 /** A failed path, for a test's message or the probe's verbose report: the path, each step, the bytes. */

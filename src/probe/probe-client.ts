@@ -181,7 +181,8 @@ export class ProbeClient {
     const deflate = status === 101 && /(^|,)\s*permessage-deflate\b/i.test(headers.get('sec-websocket-extensions') ?? '');
     let problem: string | undefined;
     if (status === 101 && headers.get('sec-websocket-accept') !== this.expectedAccept) problem = 'wrong Sec-WebSocket-Accept';
-    this.observed.push({ kind: 'http', status, deflate, ...(problem ? { problem } : {}) });
+    const subprotocol = status === 101 ? headers.get('sec-websocket-protocol') : undefined;
+    this.observed.push({ kind: 'http', status, deflate, ...(subprotocol ? { subprotocol } : {}), ...(problem ? { problem } : {}) });
     const rest = this.head.subarray(end + 4);
     if (status === 101) {
       this.reader = new ServerFrameReader(deflate);
