@@ -190,7 +190,8 @@ describe('the live inspector in Chromium', () => {
       'in 0 fin 1 9 B',
       'out 1 fin 1 16 B',
       'in 8 fin 1 5 B 1000',
-      'out 8 fin 1 2 B 1000',
+      // The Close is echoed with its code and reason (RFC 6455 §5.5.1).
+      'out 8 fin 1 5 B 1000',
     ]);
     expect(await highlighted(page)).to.deep.equal({
       message: 'state-awaitingMessage',
