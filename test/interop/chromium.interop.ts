@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { EchoServer } from '../../src/echo-server.js';
 import { OFFERED_SUBPROTOCOLS, VARIANTS, check, startInteropServer } from './interop-servers.js';
 import { whatwgScenario } from './whatwg-scenario.js';
-import { CHROMIUM_ARGS } from '../browser/chromium-args.js';
+import { launchChromium } from '../browser/chromium.js';
 
 
 describe('interop: Chromium', function () {
@@ -16,7 +16,7 @@ describe('interop: Chromium', function () {
   let echo: EchoServer | undefined;
 
   before(async function () {
-    browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'] });
+    browser = await launchChromium(['--ignore-certificate-errors']);
   });
   after(async () => browser?.close());
   afterEach(async () => echo?.close());
