@@ -144,6 +144,16 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.dispatch(EVENT.CLOSE_TIMEOUT);
   }
 
+  /** The I/O layer's heartbeat found the connection idle for an interval (`heartbeatIntervalMs`). */
+  heartbeatDue(): void {
+    this.dispatch(EVENT.HEARTBEAT_DUE);
+  }
+
+  /** The deadline asked for by `startPongDeadline` passed with no Pong and no byte from the peer. */
+  pongTimeout(): void {
+    this.dispatch(EVENT.PONG_TIMEOUT);
+  }
+
   // ---------------------------------------------------------------- application calls
 
   /**

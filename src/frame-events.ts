@@ -25,6 +25,8 @@ export const CONSTANT_EVENT_TYPES: readonly ConstantEventType[] = [
   'CONNECTION_OPENED',
   'CONNECTION_FAILED',
   'CLOSE_TIMEOUT',
+  'HEARTBEAT_DUE',
+  'PONG_TIMEOUT',
   'TCP_END',
   'TCP_CLOSED',
   'SEND_REQUESTED',

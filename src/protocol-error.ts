@@ -43,6 +43,8 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_MESSAGE_TOO_BIG: CloseCode.messageTooBig,
   /** RFC 7692 §8: the compressed data does not inflate (as ws: 1007). */
   WS_ERR_INVALID_COMPRESSED_DATA: CloseCode.invalidPayloadData,
+  /** The heartbeat's Ping got no Pong (nor any byte) before its deadline: as python-websockets, 1011. */
+  WS_ERR_PONG_TIMEOUT: CloseCode.internalError,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -63,6 +65,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_INVALID_CLOSE_CODE: 'a close code that may not be sent',
   WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
+  WS_ERR_PONG_TIMEOUT: 'no Pong to the heartbeat Ping before the deadline',
 };
 
 export class ProtocolError extends Error {

@@ -22,6 +22,8 @@ export interface ProtocolOutput {
   destroyTcp(): void;
   /** Send CLOSE_TIMEOUT (via `closeTimeout()`) after the close timeout, unless TCP closes first. */
   startCloseTimer(): void;
+  /** Send PONG_TIMEOUT (via `pongTimeout()`) unless a Pong or any byte arrives within the heartbeat deadline. */
+  startPongDeadline(): void;
   /** The handshake succeeded: the connection is open. */
   opened(): void;
   message(data: Buffer, isBinary: boolean): void;
@@ -43,6 +45,7 @@ export class DiscardingOutput implements ProtocolOutput {
   closeTcp(): void {}
   destroyTcp(): void {}
   startCloseTimer(): void {}
+  startPongDeadline(): void {}
   opened(): void {}
   message(_data: Buffer, _isBinary: boolean): void {}
   ping(_data: Buffer): void {}

@@ -19,6 +19,8 @@ import type { ProtocolEvent } from '../machines/protocol-events.js';
 import { InspectorFeed, type InspectOptions } from './inspector/inspector-feed.js';
 import { joinTransitionHooks } from './inspector/inspection-hooks.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
+import { HeartbeatSweep } from './heartbeat-sweep.js';
+import { handshakeTimeoutServerOptions } from './handshake-timeout.js';
 
 function checkRange(name: string, value: number | undefined, low: number, high: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < low || value > high)) {
@@ -48,6 +50,16 @@ export interface ServerOptions {
   /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
   writeHighWaterMark?: number;
   /**
+   * Ping a connection idle this long, and fail it with 1011 (dropping TCP) when neither a Pong
+   * nor any byte arrives within as long again (src/heartbeat-sweep.ts). Default 0: off.
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * The opening handshake's request must be complete within this time, or Node's HTTP server
+   * answers 408 and closes (src/handshake-timeout.ts). Default 10 s.
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
    * absent to never agree to it. The message size limit applies to the inflated size.
    */
@@ -70,6 +82,8 @@ export const defaultServerOptions = {
   maxMessageSize: 64 * 1024 * 1024,
   closeTimeoutMs: 30_000,
   writeHighWaterMark: 1024 * 1024,
+  heartbeatIntervalMs: 0,
+  handshakeTimeoutMs: 10_000,
 } as const;
 
 export class WebSocketServer extends EventEmitter {
@@ -101,9 +115,10 @@ export class WebSocketServer extends EventEmitter {
       perMessageDeflate: this.perMessageDeflate,
       onTransition: this.options.onTransition,
       onFrame: this.inspector?.onFrame,
+      heartbeat: this.options.heartbeatIntervalMs > 0 ? new HeartbeatSweep(this.options.heartbeatIntervalMs) : undefined,
     };
     this.uninspectedConnectionOptions = { ...this.connectionOptions, onTransition: undefined, onFrame: undefined };
-    this.httpServer = createServer((request, response) => this.onRequest(request, response));
+    this.httpServer = createServer(handshakeTimeoutServerOptions(this.options.handshakeTimeoutMs), (request, response) => this.onRequest(request, response));
     this.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(request, socket as Socket, head),
     );

@@ -18,6 +18,7 @@ import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
 import { PerMessageDeflateCodec } from './permessage-deflate/zlib-codec.js';
 import type { FrameHook } from './inspector/inspection-hooks.js';
+import { HeartbeatMark, type HeartbeatSweep } from './heartbeat-sweep.js';
 
 /** The socket's connection, for the socket listeners below (shared functions, no closures). */
 const kConnection = Symbol('statesocket connection');
@@ -40,6 +41,8 @@ export interface ConnectionOptions {
   onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
   /** Called with every frame header read or written (the inspector). */
   onFrame?: FrameHook | undefined;
+  /** The server's heartbeat (`heartbeatIntervalMs`), when on. */
+  heartbeat?: HeartbeatSweep | undefined;
 }
 
 export interface SendOptions {
@@ -56,6 +59,8 @@ export class WebSocketConnection extends EventEmitter {
   private handlingData = false;
   private corkedUntilNextTick = false;
   /** @internal */ refusal: HandshakeRefusal | undefined;
+  /** @internal HeartbeatMark bits (heartbeat-sweep.ts). */
+  heartbeatMarks = 0;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
@@ -150,6 +155,7 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('drain', socketOnDrain);
+    this.options.heartbeat?.add(this);
     if (head.length > 0) this.receive(head);
     return true;
   }
@@ -158,6 +164,7 @@ export class WebSocketConnection extends EventEmitter {
   receive(chunk: Buffer): void {
     // Everything written while handling one chunk (echoes, pongs) leaves in one writev.
     const socket = this.socket;
+    this.heartbeatMarks |= HeartbeatMark.peerActive;
     this.handlingData = true;
     socket.cork();
     this.protocol.receiveData(chunk);
@@ -200,7 +207,18 @@ export class WebSocketConnection extends EventEmitter {
   receiveTcpClosed(): void {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
+    this.options.heartbeat?.delete(this);
     this.protocol.receiveTcpClosed();
+  }
+
+  /** @internal The heartbeat found the connection idle. */
+  heartbeatDue(): void {
+    this.protocol.heartbeatDue();
+  }
+
+  /** @internal The heartbeat's Ping went unanswered. */
+  pongTimeout(): void {
+    this.protocol.pongTimeout();
   }
 
   /** @internal */
@@ -266,6 +284,10 @@ class SocketOutput implements ProtocolOutput {
     if (connection.closeTimer !== undefined) clearTimeout(connection.closeTimer);
     connection.closeTimer = setTimeout(closeTimerExpired, connection.options.closeTimeoutMs, connection);
     connection.closeTimer.unref();
+  }
+
+  startPongDeadline(): void {
+    this.connection.heartbeatMarks |= HeartbeatMark.awaitingPong;
   }
 
   opened(): void {}

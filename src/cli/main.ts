@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `statesocket serve [--port 9001] [--host 127.0.0.1] [--inspect[=stately]]`: run the echo server
+ * `statesocket serve [--port 9001] [--host 127.0.0.1] [--inspect[=stately]] [--heartbeat-interval-ms 20000]`: run the echo server
  * until Ctrl-C, then close every connection with 1001 and exit 0. `--inspect` serves the live
  * inspector at /inspect on the same port; `--inspect=stately` also forwards to Stately's viewer.
  * `statesocket probe ws://host:port/path [options]`: run the paths generated from the machines
@@ -11,7 +11,7 @@ import { startEchoServer } from '../echo-server.js';
 import { defaultServerOptions } from '../server.js';
 
 const USAGE =
-  'usage: statesocket serve [--port N] [--host ADDRESS] [--inspect[=stately]]\n' +
+  'usage: statesocket serve [--port N] [--host ADDRESS] [--inspect[=stately]] [--heartbeat-interval-ms N (default 20000, 0: off)]\n' +
   '       statesocket probe ws://HOST:PORT/PATH [--close-timeout-ms N | --skip-close-timeout] [--concurrency N]\n' +
   '             [--quiet-ms N] [--step-timeout-ms N] [--seed N] [--machine ID] [--only PATH-ID-PREFIX] [--verbose]';
 
@@ -23,6 +23,7 @@ async function serve(args: string[]): Promise<void> {
       port: { type: 'string', default: String(defaultServerOptions.port) },
       host: { type: 'string', default: defaultServerOptions.host },
       inspect: { type: 'string' },
+      'heartbeat-interval-ms': { type: 'string', default: '20000' },
     },
   });
   const port = Number(values.port);
@@ -31,7 +32,10 @@ async function serve(args: string[]): Promise<void> {
     throw new Error(`invalid --inspect=${values.inspect}`);
   }
   const inspect = values.inspect === undefined ? undefined : { stately: values.inspect === 'stately' };
-  const echo = await startEchoServer({ port, host: values.host, inspect });
+  // Heartbeats are off in the API, on in the echo server (python-websockets' 20 s): half-open TCP is dropped.
+  const heartbeatIntervalMs = Number(values['heartbeat-interval-ms']);
+  if (!Number.isInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 0) throw new Error(`invalid --heartbeat-interval-ms ${values['heartbeat-interval-ms']}`);
+  const echo = await startEchoServer({ port, host: values.host, inspect, heartbeatIntervalMs });
   console.log(`statesocket echo server listening on ${echo.url}`);
   const httpUrl = echo.url.replace(/^ws:/, 'http:');
   if (inspect) console.log(`inspector: ${httpUrl}/inspect`);
