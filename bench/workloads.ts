@@ -24,6 +24,8 @@ interface WorkloadBase {
   servers: readonly ServerName[];
   notApplicable?: string;
   target: Target | undefined;
+  /** Extra arguments for statesocket's server process (bench/servers/statesocket-server.ts). */
+  statesocketArgs?: readonly string[];
 }
 
 /** An echo measurement: the client's job (bench-messages.ts) less the port, which is known only at run time. */
@@ -142,6 +144,21 @@ export const FULL_WORKLOADS: readonly Workload[] = [
     deflate: false,
     maxSeconds: 60,
     target: { against: 'ws', maxRatio: 1.0, text: '≤ 1.0× ws (heap and RSS)' },
+  },
+  {
+    // Issue 14: the heartbeat's one shared sweep; compare with idle-connections' statesocket
+    // column (target: ≤ 1.1× its heap and RSS). The load client answers every Ping.
+    id: 'idle-connections-heartbeat',
+    title: 'idle connections, heartbeat every 1 s (answered): heap / RSS per connection after GC',
+    kind: 'idle',
+    servers: ['statesocket'],
+    notApplicable: 'ws leaves heartbeats to the application',
+    connections: 10_000,
+    concurrency: 200,
+    deflate: false,
+    maxSeconds: 60,
+    target: undefined,
+    statesocketArgs: ['--heartbeat-interval-ms', '1000'],
   },
   {
     id: 'idle-connections-deflate',
