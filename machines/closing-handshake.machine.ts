@@ -119,6 +119,9 @@ export const closingHandshakeMachine = setup({
         // Close; once closing, the close timer bounds the wait.
         HEARTBEAT_DUE: { actions: ['sendHeartbeatPing', 'startPongDeadline'] },
         PONG_TIMEOUT: { target: 'failed', actions: failUnresponsive },
+        // §5.5.2 obliges a Pong per Ping; §10.4 lets an endpoint bound its resources: a peer that
+        // floods Pings and reads none of the Pongs is failed (1008, a policy the server sets).
+        PONGS_UNREAD: { target: 'failed', actions: [failWith('WS_ERR_PONGS_UNREAD'), ...failAndSendClose] },
       },
     },
     /** §7.1.3: we sent a Close frame and wait for the peer's. */

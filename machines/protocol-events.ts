@@ -109,6 +109,8 @@ export interface BareEvent {
     | 'HEARTBEAT_DUE'
     /** Neither the Pong to the heartbeat's Ping nor any other byte arrived before the deadline. */
     | 'PONG_TIMEOUT'
+    /** The peer keeps sending Pings while not reading: more Pongs than the I/O layer's bound wait unread. */
+    | 'PONGS_UNREAD'
     /** The peer ended its side of the TCP connection (FIN received). */
     | 'TCP_END'
     /** The TCP connection is gone, for whatever reason. */

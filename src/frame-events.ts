@@ -27,6 +27,7 @@ export const CONSTANT_EVENT_TYPES: readonly ConstantEventType[] = [
   'CLOSE_TIMEOUT',
   'HEARTBEAT_DUE',
   'PONG_TIMEOUT',
+  'PONGS_UNREAD',
   'TCP_END',
   'TCP_CLOSED',
   'SEND_REQUESTED',

@@ -45,6 +45,8 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_INVALID_COMPRESSED_DATA: CloseCode.invalidPayloadData,
   /** The heartbeat's Ping got no Pong (nor any byte) before its deadline: as python-websockets, 1011. */
   WS_ERR_PONG_TIMEOUT: CloseCode.internalError,
+  /** §10.4-style resource limit: a peer sending Pings but not reading the Pongs (1008, policy). */
+  WS_ERR_PONGS_UNREAD: CloseCode.policyViolation,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -66,6 +68,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
   WS_ERR_PONG_TIMEOUT: 'no Pong to the heartbeat Ping before the deadline',
+  WS_ERR_PONGS_UNREAD: 'too many Pongs wait unread by the peer',
 };
 
 export class ProtocolError extends Error {

@@ -28,6 +28,15 @@ function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessa
   return new PerMessageDeflateCodec(agreed, options);
 }
 
+/**
+ * A peer that sends Pings while not reading: Pongs written while the socket needs a drain are
+ * counted, and past this many the connection fails with 1008 (PONGS_UNREAD). 4096 Pongs of the
+ * largest Ping (127 bytes each) are 508 KiB, under the 1 MiB `writeHighWaterMark` at which reading
+ * stops (so the bound is reached while the Pings are still read); a peer that reads is never near
+ * it (one 64 KiB read holds at most 10,922 Pings, of which at most ~2,700 Pongs are counted).
+ */
+const MAX_UNREAD_PONGS = 4096;
+
 /** Protocol options without per-connection hooks are shared by every connection that has the same settings. */
 const sharedProtocolOptions = new WeakMap<ConnectionOptions, ProtocolOptions>();
 
@@ -61,6 +70,10 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal */ refusal: HandshakeRefusal | undefined;
   /** @internal HeartbeatMark bits (heartbeat-sweep.ts). */
   heartbeatMarks = 0;
+  /** @internal Pongs written since the socket last drained, while it needed a drain. */
+  unreadPongs = 0;
+  /** @internal The first exception an application listener threw while the core was handling input. */
+  listenerError: { error: unknown } | undefined;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
@@ -114,6 +127,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Send a message. Strings go as text, bytes as binary unless `options.binary` says otherwise. */
   send(data: string | Uint8Array, options?: SendOptions): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError('a message is a string or bytes');
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
     this.protocol.send(typeof data === 'string' ? Buffer.from(data) : data, isBinary);
@@ -167,14 +181,40 @@ export class WebSocketConnection extends EventEmitter {
     this.heartbeatMarks |= HeartbeatMark.peerActive;
     this.handlingData = true;
     socket.cork();
-    this.protocol.receiveData(chunk);
-    socket.uncork();
-    this.handlingData = false;
+    try {
+      this.protocol.receiveData(chunk);
+    } finally {
+      // Never left corked, whatever happened.
+      socket.uncork();
+      this.handlingData = false;
+    }
     // Backpressure: a peer that sends but does not read must not make us buffer without bound.
     if (socket.writableLength > this.options.writeHighWaterMark && !this.readingPaused) {
       this.readingPaused = true;
       socket.pause();
     }
+    this.rethrowListenerError();
+  }
+
+  /** @internal Emit an event for the application from inside the core: a listener's exception waits until the core is done. */
+  emitFromCore(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.listenerError ??= { error };
+    }
+  }
+
+  /**
+   * A listener threw while the core handled input: the input was handled to its end and the
+   * socket uncorked; now the exception goes on, out of the socket's event (as in ws: the
+   * process's `uncaughtException`, which by default ends the process).
+   */
+  private rethrowListenerError(): void {
+    const thrown = this.listenerError;
+    if (thrown === undefined) return;
+    this.listenerError = undefined;
+    throw thrown.error;
   }
 
   /** @internal */
@@ -209,11 +249,18 @@ export class WebSocketConnection extends EventEmitter {
     this.closeTimer = undefined;
     this.options.heartbeat?.delete(this);
     this.protocol.receiveTcpClosed();
+    this.rethrowListenerError();
   }
 
   /** @internal The heartbeat found the connection idle. */
   heartbeatDue(): void {
     this.protocol.heartbeatDue();
+  }
+
+  /** @internal More than MAX_UNREAD_PONGS Pongs wait for a peer that does not read. */
+  pongsUnread(): void {
+    this.unreadPongs = 0;
+    this.protocol.pongsUnread();
   }
 
   /** @internal The heartbeat's Ping went unanswered. */
@@ -237,6 +284,7 @@ function socketOnEnd(this: ConnectedSocket): void {
 }
 
 function socketOnDrain(this: ConnectedSocket): void {
+  this[kConnection].unreadPongs = 0;
   this[kConnection].resumeReading();
 }
 
@@ -293,22 +341,25 @@ class SocketOutput implements ProtocolOutput {
   opened(): void {}
 
   message(data: Buffer, isBinary: boolean): void {
-    this.connection.emit('message', data, isBinary);
+    this.connection.emitFromCore('message', data, isBinary);
   }
 
   ping(data: Buffer): void {
-    this.connection.emit('ping', data);
+    const connection = this.connection;
+    // `sendPong` has just written the Pong: count it if the peer is not reading.
+    if (connection.socket.writableNeedDrain && ++connection.unreadPongs > MAX_UNREAD_PONGS) connection.pongsUnread();
+    connection.emitFromCore('ping', data);
   }
 
   pong(data: Buffer): void {
-    this.connection.emit('pong', data);
+    this.connection.emitFromCore('pong', data);
   }
 
   protocolError(error: ProtocolError): void {
-    if (this.connection.listenerCount('error') > 0) this.connection.emit('error', error);
+    if (this.connection.listenerCount('error') > 0) this.connection.emitFromCore('error', error);
   }
 
   closed(code: number, reason: string): void {
-    this.connection.emit('close', code, reason);
+    this.connection.emitFromCore('close', code, reason);
   }
 }

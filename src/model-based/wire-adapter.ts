@@ -194,6 +194,7 @@ export class WireAdapter {
       case 'TERMINATE_REQUESTED':
       case 'HEARTBEAT_DUE':
       case 'PONG_TIMEOUT':
+      case 'PONGS_UNREAD':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:
