@@ -37,6 +37,7 @@ export async function openIdleConnections(job: IdleJob): Promise<IdleConnections
     const open = await openWebSocket(job.port, request);
     const { socket } = open;
     socket.on('error', () => socket.destroy());
+    if (!job.deflate) socket.on('data', answerHeartbeatPings);
     if (job.deflate) await exchangeCompressedMessage(open, payload);
     return socket;
   });
@@ -101,6 +102,16 @@ function keepSending({ socket, extensions, rest }: OpenWebSocket, payload: Buffe
     socket.write(frames);
     if (rest.length > 0) reader.push(rest);
   });
+}
+
+/** A masked empty Pong (RFC 6455 §5.5.3), the answer to a server's heartbeat Ping. */
+const EMPTY_PONG = Buffer.from([0x8a, 0x80, 0x11, 0x22, 0x33, 0x44]);
+
+/** An idle connection answers each empty Ping (0x89 0x00) the server sends, as a browser does. */
+function answerHeartbeatPings(this: Socket, chunk: Buffer): void {
+  for (let i = chunk.indexOf(0x89); i !== -1 && i + 1 < chunk.length; i = chunk.indexOf(0x89, i + 2)) {
+    if (chunk[i + 1] === 0x00) this.write(EMPTY_PONG);
+  }
 }
 
 /** Sends one compressed message and resolves when a whole message has come back. */

@@ -103,7 +103,7 @@ async function startServer(name: ServerName, workload: Workload, environment: Me
   delete env['WS_NO_BUFFER_UTIL'];
   const server: ServerProcess = new BenchProcess(`${name} server`, {
     script: serverScript,
-    args: deflate ? [...args, '--deflate'] : args,
+    args: [...args, ...(deflate ? ['--deflate'] : []), ...(name === 'statesocket' ? (workload.statesocketArgs ?? []) : [])],
     nodeFlags: ['--expose-gc'],
     core: environment.pinning.enabled ? environment.pinning.serverCore : null,
     fileDescriptors: environment.fileDescriptors,

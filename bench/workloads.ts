@@ -31,6 +31,8 @@ interface WorkloadBase {
    * short idle time lets an idle measurement see connections after their release.
    */
   statesocketReleaseAfterIdleMs?: number;
+  /** Extra arguments for statesocket's server process (bench/servers/statesocket-server.ts). */
+  statesocketArgs?: readonly string[];
 }
 
 /** An echo measurement: the client's job (bench-messages.ts) less the port, which is known only at run time. */
@@ -232,6 +234,21 @@ export const FULL_WORKLOADS: readonly Workload[] = [
       target: { against: 'ws', maxRatio: 1.0, maxRatios: { rssPerConnection: 0.2 }, text: 'RSS ≤ 0.2× ws, heap ≤ 1.0× ws' },
     }),
   ),
+  {
+    // Issue 14: the heartbeat's one shared sweep; compare with idle-connections' statesocket
+    // column (target: ≤ 1.1× its heap and RSS). The load client answers every Ping.
+    id: 'idle-connections-heartbeat',
+    title: 'idle connections, heartbeat every 1 s (answered): heap / RSS per connection after GC',
+    kind: 'idle',
+    servers: ['statesocket'],
+    notApplicable: 'ws leaves heartbeats to the application',
+    connections: 10_000,
+    concurrency: 200,
+    deflate: false,
+    maxSeconds: 60,
+    target: undefined,
+    statesocketArgs: ['--heartbeat-interval-ms', '1000'],
+  },
   {
     id: 'deflate-worst-case',
     title: 'permessage-deflate worst case: 1,000 connections idle after one compressed 8 KiB message each way, beside 1,000 that keep sending compressed 16 KiB text (statesocket: default releaseAfterIdleMs, 5000): heap / RSS per connection after GC, 8 s after they opened',

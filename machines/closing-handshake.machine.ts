@@ -39,7 +39,18 @@ export const closingHandshakeActions = {
   destroyTcp: () => {},
   /** Ask the I/O layer for a CLOSE_TIMEOUT after the configured close timeout. */
   startCloseTimer: () => {},
+  /** §5.5.2: "A Ping frame MAY be sent ... as a means to verify that the remote endpoint is still responsive." */
+  sendHeartbeatPing: () => {},
+  /** Ask the I/O layer for a PONG_TIMEOUT unless a Pong (or any byte) arrives within the heartbeat deadline. */
+  startPongDeadline: () => {},
 };
+
+/**
+ * The heartbeat's Ping went unanswered: the peer is gone (half-open TCP) or stalled. Fail with
+ * 1011 as python-websockets does ("keepalive ping timeout") and drop TCP at once: a peer that
+ * answers nothing will not finish a closing handshake.
+ */
+const failUnresponsive = [failWith('WS_ERR_PONG_TIMEOUT'), 'sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'destroyTcp'] as const;
 
 /** §7.1.7 while no Close was sent: send the failure's Close, read no more, close TCP first (§7.1.1). */
 const failAndSendClose = ['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'] as const;
@@ -104,6 +115,13 @@ export const closingHandshakeMachine = setup({
         // The peer closed TCP without a Close frame: §7.1.5, status 1006.
         TCP_END: { target: 'closed', actions: 'closeTcp' },
         TCP_CLOSED: { target: 'closed' },
+        // Heartbeats (the I/O layer's `heartbeatIntervalMs`): only while neither side has sent a
+        // Close; once closing, the close timer bounds the wait.
+        HEARTBEAT_DUE: { actions: ['sendHeartbeatPing', 'startPongDeadline'] },
+        PONG_TIMEOUT: { target: 'failed', actions: failUnresponsive },
+        // §5.5.2 obliges a Pong per Ping; §10.4 lets an endpoint bound its resources: a peer that
+        // floods Pings and reads none of the Pongs is failed (1008, a policy the server sets).
+        PONGS_UNREAD: { target: 'failed', actions: [failWith('WS_ERR_PONGS_UNREAD'), ...failAndSendClose] },
       },
     },
     /** §7.1.3: we sent a Close frame and wait for the peer's. */

@@ -110,6 +110,12 @@ export interface BareEvent {
     | 'CONNECTION_FAILED'
     /** The peer never finished the closing handshake or never closed TCP in time. */
     | 'CLOSE_TIMEOUT'
+    /** The I/O layer's heartbeat found the connection idle for a heartbeat interval (no byte from the peer). */
+    | 'HEARTBEAT_DUE'
+    /** Neither the Pong to the heartbeat's Ping nor any other byte arrived before the deadline. */
+    | 'PONG_TIMEOUT'
+    /** The peer keeps sending Pings while not reading: more Pongs than the I/O layer's bound wait unread. */
+    | 'PONGS_UNREAD'
     /** The peer ended its side of the TCP connection (FIN received). */
     | 'TCP_END'
     /** The TCP connection is gone, for whatever reason. */

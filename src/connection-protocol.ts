@@ -156,6 +156,21 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.dispatch(EVENT.CLOSE_TIMEOUT);
   }
 
+  /** The I/O layer's heartbeat found the connection idle for an interval (`heartbeatIntervalMs`). */
+  heartbeatDue(): void {
+    this.dispatch(EVENT.HEARTBEAT_DUE);
+  }
+
+  /** The peer sends Pings but does not read the Pongs: more than the I/O layer's bound wait unread. */
+  pongsUnread(): void {
+    this.dispatch(EVENT.PONGS_UNREAD);
+  }
+
+  /** The deadline asked for by `startPongDeadline` passed with no Pong and no byte from the peer. */
+  pongTimeout(): void {
+    this.dispatch(EVENT.PONG_TIMEOUT);
+  }
+
   // ---------------------------------------------------------------- application calls
 
   /**
@@ -163,6 +178,7 @@ export class ConnectionProtocol implements FrameParserHandler {
    * @throws InvalidStateError unless the connection is open (e.g. once `close()` was called: §5.5.1)
    */
   send(data: Uint8Array, isBinary: boolean): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError('a message is bytes (Uint8Array)');
     this.requestData = data;
     this.requestIsBinary = isBinary;
     this.#request(EVENT.SEND_REQUESTED);
@@ -173,6 +189,7 @@ export class ConnectionProtocol implements FrameParserHandler {
    * @throws RangeError for more than 125 bytes; InvalidStateError unless the connection is open
    */
   ping(data: Uint8Array = EMPTY): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError('Ping data is bytes (Uint8Array)');
     if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
     this.requestData = data;
     this.#request(EVENT.PING_REQUESTED);
@@ -183,6 +200,7 @@ export class ConnectionProtocol implements FrameParserHandler {
    * @throws RangeError for more than 125 bytes; InvalidStateError unless the connection is open
    */
   pong(data: Uint8Array = EMPTY): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError('Pong data is bytes (Uint8Array)');
     if (data.length > 125) throw new RangeError('RFC 6455 §5.5: a control frame payload is at most 125 bytes');
     this.requestData = data;
     this.#request(EVENT.PONG_REQUESTED);
@@ -190,10 +208,14 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /**
    * RFC 6455 §7.1.2: start the closing handshake.
-   * @throws RangeError for a code that may not be sent (§7.4) or a reason over 123 bytes;
+   * @throws TypeError for a code that is not an integer or a reason that is neither text nor bytes;
+   *   RangeError for a code that may not be sent (§7.4) or a reason over 123 bytes;
    *   InvalidStateError before the handshake completed or once closing started
    */
   close(code: number = CloseCode.normalClosure, reason: string | Uint8Array = ''): void {
+    // Checked before any state changes, so a bad argument cannot leave the connection half-closed.
+    if (typeof code !== 'number' || !Number.isInteger(code)) throw new TypeError(`close code must be an integer, not ${String(code)}`);
+    if (typeof reason !== 'string' && !(reason instanceof Uint8Array)) throw new TypeError('close reason must be a string or bytes');
     if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
     const reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
     if (reasonBytes.length > 123) throw new RangeError('RFC 6455 §5.5: a close reason is at most 123 bytes');

@@ -32,6 +32,18 @@ export interface MessageCompressor {
 const GATHER_FRAME_MIN = 128 * 1024;
 const GATHER_AFTER_FRACTION = 8;
 
+/**
+ * Payload pieces shorter than this are copied into a tail buffer as they arrive instead of kept
+ * as pieces: a piece costs a Buffer object (about 100 bytes) and pins the socket's read buffer it
+ * is a view of, so a message sent as 1-byte fragments would otherwise cost ~125 bytes of server
+ * memory per byte (issue 14). With the tail, a message's memory is its size plus at most one
+ * tail, and twice its size while `take()` joins the pieces.
+ */
+const COALESCE_BELOW = 1024;
+/** The first tail of a message; each next one doubles, up to TAIL_MAX. */
+const TAIL_MIN = 1024;
+const TAIL_MAX = 64 * 1024;
+
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export class MessageAssembly {
@@ -44,6 +56,10 @@ export class MessageAssembly {
   private framePayloadLength = 0;
   private frameReceived = 0;
   private frameBuffer: Buffer | undefined;
+  // Small pieces, copied as they arrive (COALESCE_BELOW): bytes tailStart..tailEnd are not yet among the chunks.
+  private tail: Buffer | undefined;
+  private tailStart = 0;
+  private tailEnd = 0;
 
   constructor(private readonly maxMessageSize: number) {}
 
@@ -53,6 +69,8 @@ export class MessageAssembly {
     this.isCompressed = isCompressed;
     this.chunks = [];
     this.length = 0;
+    this.tail = undefined;
+    this.tailStart = this.tailEnd = 0;
     if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
 
@@ -65,6 +83,8 @@ export class MessageAssembly {
     this.framePayloadLength = payloadLength;
     this.frameReceived = 0;
     this.frameBuffer = undefined;
+    // A frame that may be gathered (GATHER_FRAME_MIN) starts with no earlier bytes in the tail.
+    if (payloadLength >= GATHER_FRAME_MIN) this.flushTail();
     return this.length + payloadLength > this.maxMessageSize ? 'MESSAGE_TOO_BIG' : undefined;
   }
 
@@ -80,7 +100,11 @@ export class MessageAssembly {
       this.frameBuffer.set(chunk, this.frameReceived - chunk.length);
       return undefined;
     }
-    this.chunks.push(chunk);
+    if (chunk.length < COALESCE_BELOW) this.appendToTail(chunk);
+    else {
+      this.flushTail();
+      this.chunks.push(chunk);
+    }
     const length = this.framePayloadLength;
     if (length >= GATHER_FRAME_MIN && this.frameReceived < length && this.frameReceived * GATHER_AFTER_FRACTION >= length) {
       this.gatherFrame();
@@ -97,6 +121,8 @@ export class MessageAssembly {
 
   /** The message's payload, handed over (the assembly lets go of it). */
   take(): Buffer {
+    this.flushTail();
+    this.tail = undefined;
     const chunks = this.chunks;
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
     this.chunks = NO_CHUNKS as Buffer[];
@@ -109,6 +135,8 @@ export class MessageAssembly {
    * payload, or the cause that fails the connection.
    */
   inflate(compressor: MessageCompressor, isText: boolean): Buffer | PayloadViolationType {
+    this.flushTail();
+    this.tail = undefined;
     const compressed = this.chunks;
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
@@ -123,6 +151,7 @@ export class MessageAssembly {
 
   /** Move the chunks of the frame being read into one buffer of the frame's length (GATHER_FRAME_MIN). */
   private gatherFrame(): void {
+    this.flushTail();
     const chunks = this.chunks;
     const buffer = Buffer.allocUnsafe(this.framePayloadLength);
     let first = chunks.length;
@@ -135,5 +164,24 @@ export class MessageAssembly {
     chunks.length = first;
     chunks.push(buffer);
     this.frameBuffer = buffer;
+  }
+
+  /** Copy a small piece into the tail, starting a new (larger) tail when it is full. */
+  private appendToTail(chunk: Buffer): void {
+    let tail = this.tail;
+    if (tail === undefined || this.tailEnd + chunk.length > tail.length) {
+      this.flushTail();
+      tail = this.tail = Buffer.allocUnsafe(Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
+      this.tailStart = this.tailEnd = 0;
+    }
+    tail.set(chunk, this.tailEnd);
+    this.tailEnd += chunk.length;
+  }
+
+  /** The tail's bytes not yet among the chunks become a chunk (the rest of the tail stays in use). */
+  private flushTail(): void {
+    if (this.tailEnd === this.tailStart) return;
+    this.chunks.push(this.tail!.subarray(this.tailStart, this.tailEnd));
+    this.tailStart = this.tailEnd;
   }
 }

@@ -17,6 +17,9 @@ import { EVENT } from './frame-events.js';
 import { MessageAssembly } from './message-assembly.js';
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
 
+/** The heartbeat's Ping: no application data (the Pong that answers it need carry none). */
+const HEARTBEAT_PING = encodeFrame(OPCODE_PING, new Uint8Array(0));
+
 /** What an action does to the core, given the params its transition names. */
 export type Effect<P> = (core: ConnectionProtocol, params: P) => void;
 
@@ -114,6 +117,8 @@ export const effects = {
   closeTcp: (core) => core.output.closeTcp(),
   destroyTcp: (core) => core.output.destroyTcp(),
   startCloseTimer: (core) => core.output.startCloseTimer(),
+  sendHeartbeatPing: (core) => core.writeControlFrame(OPCODE_PING, HEARTBEAT_PING),
+  startPongDeadline: (core) => core.output.startPongDeadline(),
 } satisfies EffectTable;
 
 const table: EffectTable = effects;

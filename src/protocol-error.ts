@@ -43,6 +43,10 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_MESSAGE_TOO_BIG: CloseCode.messageTooBig,
   /** RFC 7692 §8: the compressed data does not inflate (as ws: 1007). */
   WS_ERR_INVALID_COMPRESSED_DATA: CloseCode.invalidPayloadData,
+  /** The heartbeat's Ping got no Pong (nor any byte) before its deadline: as python-websockets, 1011. */
+  WS_ERR_PONG_TIMEOUT: CloseCode.internalError,
+  /** §10.4-style resource limit: a peer sending Pings but not reading the Pongs (1008, policy). */
+  WS_ERR_PONGS_UNREAD: CloseCode.policyViolation,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -64,6 +68,8 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_INVALID_CLOSE_CODE: 'a close code that may not be sent',
   WS_ERR_MESSAGE_TOO_BIG: 'the message exceeds maxMessageSize',
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
+  WS_ERR_PONG_TIMEOUT: 'no Pong to the heartbeat Ping before the deadline',
+  WS_ERR_PONGS_UNREAD: 'too many Pongs wait unread by the peer',
 };
 // Stryker restore all
 

@@ -27,6 +27,8 @@ export interface ProtocolOutput {
    * inspect or add to them (optional).
    */
   handshakeHeaders?(headers: string[]): void;
+  /** Send PONG_TIMEOUT (via `pongTimeout()`) unless a Pong or any byte arrives within the heartbeat deadline. */
+  startPongDeadline(): void;
   /** The handshake succeeded: the connection is open. */
   opened(): void;
   message(data: Buffer, isBinary: boolean): void;
@@ -48,6 +50,7 @@ export class DiscardingOutput implements ProtocolOutput {
   closeTcp(): void {}
   destroyTcp(): void {}
   startCloseTimer(): void {}
+  startPongDeadline(): void {}
   opened(): void {}
   message(_data: Buffer, _isBinary: boolean): void {}
   ping(_data: Buffer): void {}

@@ -77,6 +77,17 @@ export interface ServerOptions {
   /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
   writeHighWaterMark?: number;
   /**
+   * Ping a connection idle this long, and fail it with 1011 (dropping TCP) when neither a Pong
+   * nor any byte arrives within as long again (src/heartbeat-sweep.ts). Default 0: off.
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * The opening handshake's request must be complete within this time, or the HTTP server answers
+   * 408 and closes (src/handshake-timeout.ts). Default 10 s. Applies to the HTTP server statesocket
+   * makes (`port`); with `server`, set that server's `headersTimeout`/`requestTimeout`.
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
    * absent to never agree to it. The message size limit applies to the inflated size.
    */
@@ -97,6 +108,8 @@ export const defaultServerOptions = {
   maxMessageSize: 64 * 1024 * 1024,
   closeTimeoutMs: 30_000,
   writeHighWaterMark: 1024 * 1024,
+  heartbeatIntervalMs: 0,
+  handshakeTimeoutMs: 10_000,
 } as const;
 
 /** Where the server listens; what `listen()` resolves with. */

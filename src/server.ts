@@ -37,6 +37,8 @@ import {
   type VerifyClientInfo,
   type WebSocketServerEvents,
 } from './server-options.js';
+import { HeartbeatSweep } from './heartbeat-sweep.js';
+import { handshakeTimeoutServerOptions } from './handshake-timeout.js';
 
 export {
   defaultServerOptions,
@@ -122,12 +124,17 @@ export class WebSocketServer extends EventEmitter {
       writeHighWaterMark: options.writeHighWaterMark ?? defaultServerOptions.writeHighWaterMark,
       perMessageDeflate: this.perMessageDeflate,
       onTransition: options.onTransition,
+      heartbeat: (options.heartbeatIntervalMs ?? 0) > 0 ? new HeartbeatSweep(options.heartbeatIntervalMs!) : undefined,
     };
     this.uninspectedConnectionOptions = { ...this.connectionOptions, onTransition: undefined, onFrame: undefined };
     const inspectorLoaded = options.inspect ? this.loadInspector(options.inspect) : undefined;
 
     if (options.noServer) return;
-    const server = options.server ?? createServer((request, response) => this.onRequest(request, response));
+    const server =
+      options.server ??
+      createServer(handshakeTimeoutServerOptions(options.handshakeTimeoutMs ?? defaultServerOptions.handshakeTimeoutMs), (request, response) =>
+        this.onRequest(request, response),
+      );
     this.httpServer = server;
     const listeners = {
       listening: () => this.emit('listening'),

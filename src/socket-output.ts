@@ -8,6 +8,16 @@ import type { ProtocolOutput } from './connection-protocol.js';
 import type { HandshakeRefusal } from './opening-handshake.js';
 import type { ProtocolError } from './protocol-error.js';
 import type { WebSocketConnection } from './websocket-connection.js';
+import { HeartbeatMark } from './heartbeat-sweep.js';
+
+/**
+ * A peer that sends Pings while not reading: Pongs written while the socket needs a drain are
+ * counted, and past this many the connection fails with 1008 (PONGS_UNREAD). 4096 Pongs of the
+ * largest Ping (127 bytes each) are 508 KiB, under the 1 MiB `writeHighWaterMark` at which reading
+ * stops (so the bound is reached while the Pings are still read); a peer that reads is never near
+ * it (one 64 KiB read holds at most 10,922 Pings, of which at most ~2,700 Pongs are counted).
+ */
+const MAX_UNREAD_PONGS = 4096;
 
 /** The socket's connection, for the socket listeners below. */
 export const kConnection = Symbol('statesocket connection');
@@ -22,6 +32,7 @@ export function socketOnEnd(this: ConnectedSocket): void {
 }
 
 export function socketOnDrain(this: ConnectedSocket): void {
+  this[kConnection].unreadPongs = 0;
   this[kConnection].resumeReading();
 }
 
@@ -76,6 +87,10 @@ export class SocketOutput implements ProtocolOutput {
     connection.closeTimer.unref();
   }
 
+  startPongDeadline(): void {
+    this.connection.heartbeatMarks |= HeartbeatMark.awaitingPong;
+  }
+
   opened(): void {}
 
   message(data: Buffer, isBinary: boolean): void {
@@ -83,18 +98,21 @@ export class SocketOutput implements ProtocolOutput {
   }
 
   ping(data: Buffer): void {
-    this.connection.emit('ping', data);
+    const connection = this.connection;
+    // `sendPong` has just written the Pong: count it if the peer is not reading.
+    if (connection.socket.writableNeedDrain && ++connection.unreadPongs > MAX_UNREAD_PONGS) connection.pongsUnread();
+    connection.emitFromCore('ping', data);
   }
 
   pong(data: Buffer): void {
-    this.connection.emit('pong', data);
+    this.connection.emitFromCore('pong', data);
   }
 
   protocolError(error: ProtocolError): void {
-    if (this.connection.listenerCount('error') > 0) this.connection.emit('error', error);
+    if (this.connection.listenerCount('error') > 0) this.connection.emitFromCore('error', error);
   }
 
   closed(code: number, reason: string): void {
-    this.connection.emit('close', code, Buffer.from(reason));
+    this.connection.emitFromCore('close', code, Buffer.from(reason));
   }
 }

@@ -31,11 +31,21 @@ import {
   uncorkConnection,
   type ConnectedSocket,
 } from './socket-output.js';
+import { HeartbeatMark, type HeartbeatSweep } from './heartbeat-sweep.js';
 
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
   return new PerMessageDeflateCodec(agreed, options);
 }
+
+/**
+ * A peer that sends Pings while not reading: Pongs written while the socket needs a drain are
+ * counted, and past this many the connection fails with 1008 (PONGS_UNREAD). 4096 Pongs of the
+ * largest Ping (127 bytes each) are 508 KiB, under the 1 MiB `writeHighWaterMark` at which reading
+ * stops (so the bound is reached while the Pings are still read); a peer that reads is never near
+ * it (one 64 KiB read holds at most 10,922 Pings, of which at most ~2,700 Pongs are counted).
+ */
+const MAX_UNREAD_PONGS = 4096;
 
 /** Protocol options without per-connection hooks are shared by every connection that has the same settings. */
 const sharedProtocolOptions = new WeakMap<ConnectionOptions, ProtocolOptions>();
@@ -56,6 +66,8 @@ export interface ConnectionOptions {
   onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
   /** Called with every frame header read or written (the inspector). */
   onFrame?: FrameHook | undefined;
+  /** The server's heartbeat (`heartbeatIntervalMs`), when on. */
+  heartbeat?: HeartbeatSweep | undefined;
 }
 
 export interface SendOptions {
@@ -138,6 +150,12 @@ export class WebSocketConnection extends EventEmitter {
   compressor: PerMessageDeflateCodec | undefined;
   /** @internal The server's `headers` event, for the 101 response of this connection. */
   onHandshakeHeaders: ((headers: string[]) => void) | undefined;
+  /** @internal HeartbeatMark bits (heartbeat-sweep.ts). */
+  heartbeatMarks = 0;
+  /** @internal Pongs written since the socket last drained, while it needed a drain. */
+  unreadPongs = 0;
+  /** @internal The first exception an application listener threw while the core was handling input. */
+  listenerError: { error: unknown } | undefined;
 
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(
@@ -226,6 +244,11 @@ export class WebSocketConnection extends EventEmitter {
   send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): void {
     if (typeof options === 'function') [callback, options] = [options, undefined];
     if (options?.fin === false) throw new TypeError('statesocket sends whole messages: fin must be true');
+    // ws sends a number as its text; anything else that is not text or bytes is the application's bug.
+    if (typeof data === 'number') data = String(data);
+    if (typeof data !== 'string' && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer)) {
+      throw new TypeError('a message is a string or bytes');
+    }
     if (this.refuseWhenNotOpen(callback)) return;
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
@@ -309,9 +332,9 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal A message from the core, in the form `binaryType` asks for. */
   deliverMessage(data: Buffer, isBinary: boolean): void {
     const type = this.binaryTypeValue;
-    if (type === 'nodebuffer') this.emit('message', data, isBinary);
-    else if (type === 'fragments') this.emit('message', [data], isBinary);
-    else this.emit('message', data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, isBinary);
+    if (type === 'nodebuffer') this.emitFromCore('message', data, isBinary);
+    else if (type === 'fragments') this.emitFromCore('message', [data], isBinary);
+    else this.emitFromCore('message', data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, isBinary);
   }
 
   /**
@@ -342,6 +365,7 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('drain', socketOnDrain);
+    this.options.heartbeat?.add(this);
     return true;
   }
 
@@ -349,16 +373,43 @@ export class WebSocketConnection extends EventEmitter {
   receive(chunk: Buffer): void {
     // Everything written while handling one chunk (echoes, pongs) leaves in one writev.
     const socket = this.socket;
+    this.heartbeatMarks |= HeartbeatMark.peerActive;
     this.handlingData = true;
     socket.cork();
-    this.protocolCore.receiveData(chunk);
-    socket.uncork();
-    this.handlingData = false;
+    try {
+      this.protocolCore.receiveData(chunk);
+    } finally {
+      // Never left corked, whatever happened.
+      socket.uncork();
+      this.handlingData = false;
+    }
     // Backpressure: a peer that sends but does not read must not make us buffer without bound.
     if (socket.writableLength > this.options.writeHighWaterMark && !this.readingPaused) {
       this.readingPaused = true;
       socket.pause();
     }
+    this.rethrowListenerError();
+  }
+
+  /** @internal Emit an event for the application from inside the core: a listener's exception waits until the core is done. */
+  emitFromCore<E extends keyof WebSocketConnectionEvents>(event: E, ...args: WebSocketConnectionEvents[E]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.listenerError ??= { error };
+    }
+  }
+
+  /**
+   * A listener threw while the core handled input: the input was handled to its end and the
+   * socket uncorked; now the exception goes on, out of the socket's event (as in ws: the
+   * process's `uncaughtException`, which by default ends the process).
+   */
+  private rethrowListenerError(): void {
+    const thrown = this.listenerError;
+    if (thrown === undefined) return;
+    this.listenerError = undefined;
+    throw thrown.error;
   }
 
   /** @internal */
@@ -391,7 +442,25 @@ export class WebSocketConnection extends EventEmitter {
   receiveTcpClosed(): void {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
+    this.options.heartbeat?.delete(this);
     this.protocolCore.receiveTcpClosed();
+    this.rethrowListenerError();
+  }
+
+  /** @internal The heartbeat found the connection idle. */
+  heartbeatDue(): void {
+    this.protocolCore.heartbeatDue();
+  }
+
+  /** @internal More than MAX_UNREAD_PONGS Pongs wait for a peer that does not read. */
+  pongsUnread(): void {
+    this.unreadPongs = 0;
+    this.protocolCore.pongsUnread();
+  }
+
+  /** @internal The heartbeat's Ping went unanswered. */
+  pongTimeout(): void {
+    this.protocolCore.pongTimeout();
   }
 
   /** @internal */

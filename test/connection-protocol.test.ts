@@ -18,6 +18,7 @@ class RecordingOutput implements ProtocolOutput {
   closeTcp() { this.events.push(['closeTcp']); }
   destroyTcp() { this.events.push(['destroyTcp']); }
   startCloseTimer() { this.events.push(['startCloseTimer']); }
+  startPongDeadline() { this.events.push(['startPongDeadline']); }
   opened() { this.events.push(['opened']); }
   message(data: Buffer, isBinary: boolean) { this.events.push(['message', data.toString('hex'), isBinary]); }
   ping(data: Buffer) { this.events.push(['ping', data.toString()]); }

@@ -28,6 +28,7 @@ class Recorder implements ProtocolOutput {
   closeTcp() {}
   destroyTcp() {}
   startCloseTimer() {}
+  startPongDeadline() {}
   opened() {}
   message() {}
   ping() {}

@@ -418,7 +418,7 @@ describe('inspector', () => {
 function handshakeTransitions() {
   const taken: Parameters<InspectorFeed['onTransition']>[1][] = [];
   const protocol = new ConnectionProtocol(
-    { write() {}, refuseHandshake() {}, closeTcp() {}, destroyTcp() {}, startCloseTimer() {}, opened() {}, message() {}, ping() {}, pong() {}, protocolError() {}, closed() {} },
+    { write() {}, refuseHandshake() {}, closeTcp() {}, destroyTcp() {}, startCloseTimer() {}, startPongDeadline() {}, opened() {}, message() {}, ping() {}, pong() {}, protocolError() {}, closed() {} },
     { maxMessageSize: 1024, onTransition: (transition) => taken.push(transition) },
   );
   protocol.receiveHandshake({ method: 'GET', httpVersion: '1.1', headers: HANDSHAKE_HEADERS });

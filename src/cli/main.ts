@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `statesocket [serve] [--port 9001] [--host 127.0.0.1] [--no-deflate] [--tls-cert FILE --tls-key FILE]
- * [--inspect[=stately]]`: run the echo server until Ctrl-C, then close every connection with 1001
- * and exit 0. A port or host it cannot listen on: one line on stderr, exit 1.
+ * [--heartbeat-interval-ms 20000] [--inspect[=stately]]`: run the echo server until Ctrl-C, then close
+ * every connection with 1001 and exit 0. A port or host it cannot listen on: one line on stderr, exit 1.
  * `statesocket probe ws://host:port/path [options]`: run the paths generated from the machines
  * against any WebSocket echo server (src/probe/run-probe.ts); exit code 1 when a path fails.
  * `--help`: this usage on stdout, exit 0. A bad argument: the problem and the usage on stderr, exit 2.
@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { startEchoServer, type EchoServerOptions } from '../echo-server.js';
 
 const USAGE =
-  'usage: statesocket [serve] [--port N] [--host ADDRESS] [--no-deflate] [--tls-cert FILE --tls-key FILE] [--inspect[=stately]]\n' +
+  'usage: statesocket [serve] [--port N] [--host ADDRESS] [--no-deflate] [--tls-cert FILE --tls-key FILE]\n' +
+  '             [--heartbeat-interval-ms N] [--inspect[=stately]]\n' +
   '       statesocket probe ws://HOST:PORT/PATH [--close-timeout-ms N | --skip-close-timeout] [--concurrency N]\n' +
   '             [--quiet-ms N] [--step-timeout-ms N] [--seed N] [--machine ID] [--only PATH-ID-PREFIX] [--verbose]\n' +
   '       statesocket --help\n' +
@@ -23,6 +24,7 @@ const USAGE =
   '  --no-deflate       never agree to permessage-deflate (on by default for the echo server)\n' +
   '  --tls-cert FILE    serve wss:// with this PEM certificate (needs --tls-key)\n' +
   '  --tls-key FILE     the PEM private key of --tls-cert\n' +
+  '  --heartbeat-interval-ms N  ping a connection silent for N ms, fail it with 1011 when no Pong follows (default 20000, 0: off)\n' +
   '  --inspect          serve the live inspector at /inspect; =stately also forwards to Stately\'s viewer\n' +
   'probe: run the paths generated from the machines against a WebSocket echo server.';
 
@@ -41,6 +43,7 @@ async function serve(args: string[]): Promise<void> {
       'tls-key': { type: 'string' },
       inspect: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      'heartbeat-interval-ms': { type: 'string', default: '20000' },
     },
   });
   if (values.help) return console.log(USAGE);
@@ -53,7 +56,12 @@ async function serve(args: string[]): Promise<void> {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
-  const options: EchoServerOptions = { port, host: values.host };
+  // Heartbeats are off in the API, on in the echo server (python-websockets' 20 s): half-open TCP is dropped.
+  if (!/^\d+$/.test(values['heartbeat-interval-ms'])) {
+    throw new UsageError(`invalid --heartbeat-interval-ms "${values['heartbeat-interval-ms']}"`);
+  }
+  const heartbeatIntervalMs = Number(values['heartbeat-interval-ms']);
+  const options: EchoServerOptions = { port, host: values.host, heartbeatIntervalMs };
   if (values['no-deflate']) options.perMessageDeflate = false;
   if (values.inspect !== undefined) options.inspect = { stately: values.inspect === 'stately' };
   if (values['tls-cert'] !== undefined) {

@@ -26,10 +26,16 @@ export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'clos
  * Branches no wire step can take, left out of generated paths and of coverage: the application's
  * `send`, `ping`, `pong` and `terminate` (an echo server makes sends only from its deliveries,
  * which the conformance paths check), and a `close()` before the opening handshake completed (the
- * application has no connection then). test/connection-protocol.test.ts takes each of them.
+ * application has no connection then). test/connection-protocol.test.ts takes each of them. The
+ * heartbeat's HEARTBEAT_DUE and PONG_TIMEOUT come from a timer the conformance server does not
+ * run (heartbeats are off by default): test/heartbeat.test.ts takes them in process and over TCP;
+ * PONGS_UNREAD needs megabytes of unread Pongs: test/application-input.test.ts takes it over TCP.
  */
 export function isInProcessOnly(machineId: MachineId, source: string, eventType: string): boolean {
   if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
+    return true;
+  }
+  if (eventType === 'HEARTBEAT_DUE' || eventType === 'PONG_TIMEOUT' || eventType === 'PONGS_UNREAD') {
     return true;
   }
   return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
@@ -152,6 +158,9 @@ export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
     { type: 'TCP_END' },
     { type: 'TCP_CLOSED' },
     { type: 'CLOSE_TIMEOUT' },
+    { type: 'HEARTBEAT_DUE' },
+    { type: 'PONG_TIMEOUT' },
+    { type: 'PONGS_UNREAD' },
   ],
 };
 

@@ -192,7 +192,10 @@ export class WireAdapter {
       case 'PING_REQUESTED':
       case 'PONG_REQUESTED':
       case 'TERMINATE_REQUESTED':
-        // The opening handshake makes CONNECTION_OPENED; the other application calls are not wire steps.
+      case 'HEARTBEAT_DUE':
+      case 'PONG_TIMEOUT':
+      case 'PONGS_UNREAD':
+        // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:
         return this.violation(event.type, model);

@@ -1,0 +1,33 @@
+/**
+ * The opening handshake's timeout (a slowloris defence): the client's upgrade request must be
+ * complete within `handshakeTimeoutMs`.
+ *
+ * Where it lives, and why it is no machine event: the connection machine's CONNECTING state
+ * begins when Node's HTTP server hands over a *complete* upgrade request, and HANDSHAKE_REQUEST
+ * is decided at once — there is no moment in which a WebSocketConnection waits for the handshake.
+ * The wait is before any connection object exists, in the HTTP parser (llhttp), so the timer
+ * belongs to the I/O layer that owns the parser: Node's `headersTimeout` and `requestTimeout`,
+ * checked by one interval per server (`connectionsCheckingInterval`), never a timer per socket.
+ * A request still incomplete when the timeout passes gets `408 Request Timeout` and the socket is
+ * closed (Node's answer). nginx's `client_header_timeout` does the same (its default: 60 s, 408).
+ */
+import type { ServerOptions } from 'node:http';
+
+/** How often Node checks for requests that took too long: a quarter of the timeout, 50 ms to 1 s. */
+export function handshakeCheckingIntervalMs(handshakeTimeoutMs: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(handshakeTimeoutMs / 4)));
+}
+
+/** The HTTP server options that bound the opening handshake's request to `handshakeTimeoutMs`. */
+export function handshakeTimeoutServerOptions(handshakeTimeoutMs: number): ServerOptions {
+  if (!Number.isInteger(handshakeTimeoutMs) || handshakeTimeoutMs <= 0) {
+    throw new RangeError('handshakeTimeoutMs must be a positive integer');
+  }
+  return {
+    // The headers (all of an upgrade request) within the timeout...
+    headersTimeout: handshakeTimeoutMs,
+    // ...and the whole request (Node requires requestTimeout ≥ headersTimeout).
+    requestTimeout: handshakeTimeoutMs,
+    connectionsCheckingInterval: handshakeCheckingIntervalMs(handshakeTimeoutMs),
+  };
+}
