@@ -222,6 +222,20 @@ describe('the client over TCP', () => {
       expect((await closeOf(client))[0]).to.equal(1006);
     });
 
+    it('fails with 1009 (WS_ERR_MESSAGE_TOO_BIG) on a message over maxPayload', async () => {
+      const client = new WebSocket(`ws://127.0.0.1:${server.port}/`, undefined, { perMessageDeflate: false, maxPayload: 100 });
+      const errors: ProtocolError[] = [];
+      client.on('error', (error) => errors.push(error));
+      const peer = await server.nextPeer();
+      await opened(client);
+      peer.socket.write(serverFrame(0x2, Buffer.alloc(101)));
+      const [close] = readClientFrames(await peer.receivedAtLeast(8));
+      expect(close!.payload.readUInt16BE(0)).to.equal(1009);
+      expect(errors.map((error) => error.code)).to.deep.equal(['WS_ERR_MESSAGE_TOO_BIG']);
+      peer.socket.end();
+      expect((await closeOf(client))[0]).to.equal(1006);
+    });
+
     it('reads unmasked frames in any chunking, one byte at a time included', async () => {
       const client = new WebSocket(`ws://127.0.0.1:${server.port}/`, undefined, { perMessageDeflate: false });
       const peer = await server.nextPeer();
