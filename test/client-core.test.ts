@@ -6,6 +6,8 @@
 import { expect } from 'chai';
 import { FrameParser, type FrameHeader, type FrameParserHandler } from '../src/frame-parser.js';
 import { encodeMaskedFrame } from '../src/frame-encoder.js';
+import { maskInto, unmaskWithTypeScript } from '../src/masking.js';
+import { randomBytes } from 'node:crypto';
 import { perMessageDeflateOffer, readExtensionAnswer } from '../src/client-deflate-offer.js';
 import { ConnectionProtocol, DiscardingOutput } from '../src/connection-protocol.js';
 import { expectedAccept } from '../src/client-handshake.js';
@@ -78,6 +80,21 @@ describe('the client role without a socket', () => {
         expect(read.payload.equals(payload)).to.equal(true);
         expect(frame.length).to.equal((length < 126 ? 2 : length < 65536 ? 4 : 10) + 4 + length);
         expect(payload.every((byte) => byte === 0x5a), "the caller's bytes are not changed").to.equal(true);
+      });
+    }
+
+    for (const length of [1, 127, 128, 16 * 1024, 16 * 1024 + 1, 50_001]) {
+      it(`masks ${length} bytes into a target at an odd offset as the byte-wise XOR does, leaving the source unchanged`, () => {
+        const source = randomBytes(length);
+        const original = Buffer.from(source);
+        const key = randomBytes(4);
+        const target = Buffer.alloc(length + 7, 0xee);
+        maskInto(source, target, 3, key);
+        const expected = Buffer.from(source);
+        unmaskWithTypeScript(expected, key, 0);
+        expect(target.subarray(3, 3 + length).equals(expected)).to.equal(true);
+        expect(target.subarray(0, 3).equals(Buffer.alloc(3, 0xee)) && target.subarray(3 + length).equals(Buffer.alloc(4, 0xee))).to.equal(true);
+        expect(source.equals(original)).to.equal(true);
       });
     }
 
