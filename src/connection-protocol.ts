@@ -156,6 +156,11 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.dispatch(EVENT.CLOSE_TIMEOUT);
   }
 
+  /** The upgrade request waited for the server's decision longer than the handshake timeout. */
+  handshakeTimeout(): void {
+    this.dispatch(EVENT.HANDSHAKE_TIMEOUT);
+  }
+
   /** The I/O layer's heartbeat found the connection idle for an interval (`heartbeatIntervalMs`). */
   heartbeatDue(): void {
     this.dispatch(EVENT.HEARTBEAT_DUE);

@@ -83,10 +83,30 @@ export interface ServerOptions {
   heartbeatIntervalMs?: number;
   /**
    * The opening handshake's request must be complete within this time, or the HTTP server answers
-   * 408 and closes (src/handshake-timeout.ts). Default 10 s. Applies to the HTTP server statesocket
-   * makes (`port`); with `server`, set that server's `headersTimeout`/`requestTimeout`.
+   * 408 and closes (src/handshake-timeout.ts; with `server`, set that server's
+   * `headersTimeout`/`requestTimeout`). And once complete, an asynchronous `verifyClient` must
+   * answer within as long again, or the connection machine refuses with 503 (HANDSHAKE_TIMEOUT).
+   * Default 10 s.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Most open connections; an upgrade over it is refused with 503 and `Retry-After: 1`.
+   * Default: unlimited (as `ws` and python-websockets), the process's file-descriptor limit bounds it.
+   */
+  maxConnections?: number;
+  /**
+   * RFC 6455 §10.2: the origins (RFC 6454 serializations, e.g. `https://example.com`, compared
+   * case-insensitively in scheme and host) whose scripts may connect; any other |Origin| gets 403.
+   * A request without Origin (a client that is no browser) is allowed. Default: absent, every origin.
+   */
+  allowedOrigins?: string[];
+  /** Most header fields an upgrade request may have; over it: 431. Default 128 (python-websockets' limit). */
+  maxHeaderCount?: number;
+  /**
+   * Most bytes of header fields an upgrade request may have; over it: 431. Default 16 KiB (Node's
+   * `maxHeaderSize`, which statesocket's own HTTP server is given too).
+   */
+  maxHeaderBytes?: number;
   /**
    * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
    * absent to never agree to it. The message size limit applies to the inflated size.
@@ -110,6 +130,9 @@ export const defaultServerOptions = {
   writeHighWaterMark: 1024 * 1024,
   heartbeatIntervalMs: 0,
   handshakeTimeoutMs: 10_000,
+  maxConnections: Infinity,
+  maxHeaderCount: 128,
+  maxHeaderBytes: 16 * 1024,
 } as const;
 
 /** Where the server listens; what `listen()` resolves with. */

@@ -32,7 +32,20 @@ import {
   type ConnectedSocket,
 } from './socket-output.js';
 import { HeartbeatMark, type HeartbeatSweep } from './heartbeat-sweep.js';
+import type { handshakeLimitFlags } from './handshake-limits.js';
 
+/** What the I/O layer measured of the request against the server's limits (handshake-limits.ts). */
+type HandshakeLimitFlags = ReturnType<typeof handshakeLimitFlags>;
+
+
+/**
+ * Answer a refused handshake and close: the socket is dropped once the answer is written, so a
+ * client that never closes its side cannot keep it (a refusal is never followed by more).
+ */
+function sendRefusal(socket: Socket, refusal: HandshakeRefusal): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(refusalResponseText(refusal));
+}
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
   return new PerMessageDeflateCodec(agreed, options);
@@ -343,7 +356,7 @@ export class WebSocketConnection extends EventEmitter {
    * connection opened. Frames in `head` are read only once the caller has returned to the event
    * loop, so `connection` listeners attached meanwhile hear them.
    */
-  start(request: IncomingMessage, head: Buffer, subprotocol?: string): boolean {
+  start(request: IncomingMessage, head: Buffer, subprotocol?: string, limits: HandshakeLimitFlags = {}): boolean {
     const socket = this.socket as ConnectedSocket;
     socket[kConnection] = this;
     socket.on('error', socketOnError);
@@ -353,10 +366,11 @@ export class WebSocketConnection extends EventEmitter {
       httpVersion: request.httpVersion,
       headers: request.headers,
       subprotocol,
+      ...limits,
     });
     this.onHandshakeHeaders = undefined;
     if (this.refusal !== undefined) {
-      socket.end(refusalResponseText(this.refusal));
+      sendRefusal(socket, this.refusal);
       return false;
     }
     socket.setNoDelay?.(true);
@@ -445,6 +459,17 @@ export class WebSocketConnection extends EventEmitter {
     this.options.heartbeat?.delete(this);
     this.protocolCore.receiveTcpClosed();
     this.rethrowListenerError();
+  }
+
+  /**
+   * @internal HANDSHAKE_TIMEOUT: the server did not decide on the upgrade request in time. Returns
+   * whether the connection machine refused the handshake (it does, while CONNECTING).
+   */
+  handshakeTimeout(): boolean {
+    this.protocolCore.handshakeTimeout();
+    if (this.refusal === undefined) return false;
+    sendRefusal(this.socket, this.refusal);
+    return true;
   }
 
   /** @internal The heartbeat found the connection idle. */

@@ -175,7 +175,7 @@ export class TransitionCoverage {
   /** The branches of the machine not exercised yet (in-process-only branches aside: `isInProcessOnly`). */
   missing(machineId: MachineId): TransitionBranch[] {
     return branchesByMachine[machineId].filter(
-      (branch) => !this.has(branch) && !isInProcessOnly(machineId, branch.source, branch.eventType),
+      (branch) => !this.has(branch) && !isInProcessOnly(machineId, branch.source, branch.eventType, branch.guard),
     );
   }
 
@@ -192,7 +192,7 @@ export class TransitionCoverage {
     return MACHINE_IDS.map((id) => {
       const allStates = compiledOf(id).states.length;
       const states = this.statesCovered(id).size;
-      const inProcessOnly = branchesByMachine[id].filter((branch) => isInProcessOnly(id, branch.source, branch.eventType)).length;
+      const inProcessOnly = branchesByMachine[id].filter((branch) => isInProcessOnly(id, branch.source, branch.eventType, branch.guard)).length;
       const all = branchesByMachine[id].length - inProcessOnly;
       const transitions = all - this.missing(id).length;
       const percent = (part: number, whole: number) => `${Math.floor((100 * part) / whole)}%`;

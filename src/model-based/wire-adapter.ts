@@ -195,6 +195,7 @@ export class WireAdapter {
       case 'HEARTBEAT_DUE':
       case 'PONG_TIMEOUT':
       case 'PONGS_UNREAD':
+      case 'HANDSHAKE_TIMEOUT':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:
