@@ -130,6 +130,8 @@ export interface BareEvent {
     | 'PONG_TIMEOUT'
     /** The peer keeps sending Pings while not reading: more Pongs than the I/O layer's bound wait unread. */
     | 'PONGS_UNREAD'
+    /** The application's sends left more than `maxBufferedAmount` bytes waiting for a peer that does not read. */
+    | 'BUFFERED_AMOUNT_EXCEEDED'
     /** The peer ended its side of the TCP connection (FIN received). */
     | 'TCP_END'
     /** The TCP connection is gone, for whatever reason. */

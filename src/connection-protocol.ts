@@ -171,6 +171,11 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.dispatch(EVENT.PONGS_UNREAD);
   }
 
+  /** The application's sends left more than `maxBufferedAmount` bytes unread by the peer. */
+  bufferedAmountExceeded(): void {
+    this.dispatch(EVENT.BUFFERED_AMOUNT_EXCEEDED);
+  }
+
   /** The deadline asked for by `startPongDeadline` passed with no Pong and no byte from the peer. */
   pongTimeout(): void {
     this.dispatch(EVENT.PONG_TIMEOUT);

@@ -29,6 +29,7 @@ export const CONSTANT_EVENT_TYPES: readonly ConstantEventType[] = [
   'HEARTBEAT_DUE',
   'PONG_TIMEOUT',
   'PONGS_UNREAD',
+  'BUFFERED_AMOUNT_EXCEEDED',
   'TCP_END',
   'TCP_CLOSED',
   'SEND_REQUESTED',

@@ -47,6 +47,8 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_PONG_TIMEOUT: CloseCode.internalError,
   /** §10.4-style resource limit: a peer sending Pings but not reading the Pongs (1008, policy). */
   WS_ERR_PONGS_UNREAD: CloseCode.policyViolation,
+  /** The application queued more than `maxBufferedAmount` for a peer that does not read (1008, policy). */
+  WS_ERR_BUFFERED_AMOUNT_EXCEEDED: CloseCode.policyViolation,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -70,6 +72,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
   WS_ERR_PONG_TIMEOUT: 'no Pong to the heartbeat Ping before the deadline',
   WS_ERR_PONGS_UNREAD: 'too many Pongs wait unread by the peer',
+  WS_ERR_BUFFERED_AMOUNT_EXCEEDED: 'more than maxBufferedAmount bytes wait unread by the peer',
 };
 // Stryker restore all
 

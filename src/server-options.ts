@@ -77,6 +77,12 @@ export interface ServerOptions {
   /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
   writeHighWaterMark?: number;
   /**
+   * Fail a connection with 1008 and drop TCP when the application's `send()` leaves more than this
+   * many bytes (`bufferedAmount`) waiting for a peer that does not read. Default 64 MiB (one
+   * largest message); `Infinity`: no bound, as in `ws`.
+   */
+  maxBufferedAmount?: number;
+  /**
    * Ping a connection idle this long, and fail it with 1011 (dropping TCP) when neither a Pong
    * nor any byte arrives within as long again (src/heartbeat-sweep.ts). Default 0: off.
    */
@@ -129,6 +135,7 @@ export const defaultServerOptions = {
   closeTimeoutMs: 30_000,
   writeHighWaterMark: 1024 * 1024,
   heartbeatIntervalMs: 0,
+  maxBufferedAmount: 64 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   maxConnections: Infinity,
   maxHeaderCount: 128,

@@ -127,6 +127,7 @@ export class WebSocketServer extends EventEmitter {
       maxMessageSize: options.maxPayload ?? options.maxMessageSize ?? defaultServerOptions.maxMessageSize,
       closeTimeoutMs: options.closeTimeoutMs ?? defaultServerOptions.closeTimeoutMs,
       writeHighWaterMark: options.writeHighWaterMark ?? defaultServerOptions.writeHighWaterMark,
+      maxBufferedAmount: options.maxBufferedAmount ?? defaultServerOptions.maxBufferedAmount,
       perMessageDeflate: this.perMessageDeflate,
       onTransition: options.onTransition,
       heartbeat: (options.heartbeatIntervalMs ?? 0) > 0 ? new HeartbeatSweep(options.heartbeatIntervalMs!) : undefined,

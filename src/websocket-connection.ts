@@ -74,6 +74,8 @@ export interface ConnectionOptions {
   closeTimeoutMs: number;
   /** Stop reading from the peer while this many bytes wait to be written to it. */
   writeHighWaterMark: number;
+  /** Fail the connection (1008) when the application's sends leave more than this waiting for the peer. */
+  maxBufferedAmount?: number | undefined;
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
   onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
@@ -267,6 +269,7 @@ export class WebSocketConnection extends EventEmitter {
     this.corkUntilNextTick();
     if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
     this.afterWrite(callback);
+    if (this.socket.writableLength > (this.options.maxBufferedAmount ?? Infinity)) this.protocolCore.bufferedAmountExceeded();
   }
 
   /** Send a Ping (RFC 6455 §5.5.2); `mask` is accepted for `ws` compatibility and ignored (servers never mask). */

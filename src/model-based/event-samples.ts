@@ -29,7 +29,8 @@ export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'clos
  * application has no connection then). test/connection-protocol.test.ts takes each of them. The
  * heartbeat's HEARTBEAT_DUE and PONG_TIMEOUT come from a timer the conformance server does not
  * run (heartbeats are off by default): test/heartbeat.test.ts takes them in process and over TCP;
- * PONGS_UNREAD needs megabytes of unread Pongs: test/application-input.test.ts takes it over TCP.
+ * PONGS_UNREAD needs megabytes of unread Pongs: test/application-input.test.ts takes it over TCP;
+ * BUFFERED_AMOUNT_EXCEEDED needs an application that sends: test/buffered-amount.test.ts.
  * HANDSHAKE_TIMEOUT needs an application that never decides, and the limits' refusals (431, 403,
  * 503) a server configured with them: test/handshake-limits.test.ts takes each in process and
  * over TCP.
@@ -40,7 +41,7 @@ export function isInProcessOnly(machineId: MachineId, source: string, eventType:
   if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
     return true;
   }
-  if (eventType === 'HEARTBEAT_DUE' || eventType === 'PONG_TIMEOUT' || eventType === 'PONGS_UNREAD') {
+  if (eventType === 'HEARTBEAT_DUE' || eventType === 'PONG_TIMEOUT' || eventType === 'PONGS_UNREAD' || eventType === 'BUFFERED_AMOUNT_EXCEEDED') {
     return true;
   }
   return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
@@ -169,6 +170,7 @@ export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
     { type: 'HEARTBEAT_DUE' },
     { type: 'PONG_TIMEOUT' },
     { type: 'PONGS_UNREAD' },
+    { type: 'BUFFERED_AMOUNT_EXCEEDED' },
   ],
 };
 

@@ -196,6 +196,7 @@ export class WireAdapter {
       case 'PONG_TIMEOUT':
       case 'PONGS_UNREAD':
       case 'HANDSHAKE_TIMEOUT':
+      case 'BUFFERED_AMOUNT_EXCEEDED':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:
