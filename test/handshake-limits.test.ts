@@ -175,6 +175,15 @@ describe('The handshake limits over TCP', function () {
     const deadline = Date.now() + 3000;
     while (!refusedStatuses().includes(403) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(refusedStatuses()).to.include(403);
+    // The refusal's reason, in the handshake's transition: the origin was not allowed.
+    updates.length = 0;
+    const refused = [...(feed.connectionIds.closed ?? []), ...feed.connectionIds.live].at(-1)!;
+    page.emit('message', Buffer.from(JSON.stringify({ type: 'select', id: refused })), false);
+    const handshakeDetail = () =>
+      updates.flatMap((update) => update.detail?.entries ?? []).find((entry) => entry.kind === 'transition' && entry.event === 'HANDSHAKE_REQUEST');
+    const detailDeadline = Date.now() + 3000;
+    while (handshakeDetail() === undefined && Date.now() < detailDeadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((handshakeDetail() as { detail?: Record<string, unknown> } | undefined)?.detail).to.include({ originNotAllowed: true });
   });
 
   it('maxConnections: 503 with Retry-After over the limit, and 101 again once a connection closed', async () => {
