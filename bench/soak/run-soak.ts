@@ -12,13 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { closeFrame, handshakeRequest, messageFrames } from '../client-frames.js';
 import { inBatches, openWebSocket } from '../open-websocket.js';
+import { handshakeCheckingIntervalMs } from '../../src/handshake-timeout.js';
 
-const { values } = parseArgs({ options: { short: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' } } });
+/** `--only slowloris,resets`: run only these rows (churn, idle, slowloris, non-readers, resets, fragments). */
+const ONLY = values.only?.split(',');
+const runs = (row: string) => ONLY === undefined || ONLY.includes(row);
 const SHORT = values.short;
 const MIB = 1024 * 1024;
 const SIZES = SHORT
   ? { cycles: 4_000, idle: 2_000, slowloris: 200, handshakeTimeoutMs: 2_000, nonReaderSeconds: 10, resets: 1_000, bigFragments: 8 * MIB }
   : { cycles: 100_000, idle: 15_000, slowloris: 1_000, handshakeTimeoutMs: 10_000, nonReaderSeconds: 60, resets: 10_000, bigFragments: 64 * MIB };
+
+/** Node checks for expired requests this often (handshake-timeout.ts): a request may outlive the timeout by as much. */
+const CHECKING_INTERVAL_MS = handshakeCheckingIntervalMs(SIZES.handshakeTimeoutMs);
 
 interface Stats { heapUsed: number; rss: number; peakRss: number; connections: number }
 interface Row { name: string; figures: string; bound: string; ok: boolean }
@@ -103,6 +110,8 @@ async function rowIdle(server: SoakServer): Promise<void> {
 
 async function rowSlowloris(server: SoakServer): Promise<void> {
   const before = await server.stats();
+  // The peak of this row only (the idle row's connections came before it).
+  await server.ask('reset-peak');
   const started = Date.now();
   const closedAt: number[] = [];
   let timedOut = 0;
@@ -131,11 +140,11 @@ async function rowSlowloris(server: SoakServer): Promise<void> {
   rows.push({
     name: `${SIZES.slowloris.toLocaleString('en')} slowloris handshakes (handshakeTimeoutMs ${SIZES.handshakeTimeoutMs})`,
     figures: `${closedAt.length} closed by the server (${timedOut} with 408), the last after ${(last / 1000).toFixed(1)} s; peak RSS +${mib(stats.peakRss - before.rss)}`,
-    bound: 'all closed with 408, after the timeout and within timeout + 2 s; peak RSS growth ≤ 64 MiB',
+    bound: `all closed with 408, after the timeout and within timeout + Node's checking interval (${CHECKING_INTERVAL_MS} ms) + 2 s; peak RSS growth ≤ 64 MiB`,
     ok:
       timedOut === sockets.length &&
       Math.min(...closedAt) >= SIZES.handshakeTimeoutMs - 1000 &&
-      last <= SIZES.handshakeTimeoutMs + 2000 &&
+      last <= SIZES.handshakeTimeoutMs + CHECKING_INTERVAL_MS + 2000 &&
       stats.peakRss - before.rss <= 64 * MIB,
   });
 }
@@ -206,15 +215,15 @@ async function runRows(kind: ServerKind): Promise<Row[]> {
   rows = [];
   const server = await SoakServer.start(SIZES.handshakeTimeoutMs, kind);
   try {
-    await rowChurn(server);
-    await rowIdle(server);
-    await rowSlowloris(server);
-    await rowNonReaders(server);
-    await rowResets(server);
+    if (runs('churn')) await rowChurn(server);
+    if (runs('idle')) await rowIdle(server);
+    if (runs('slowloris')) await rowSlowloris(server);
+    if (runs('non-readers')) await rowNonReaders(server);
+    if (runs('resets')) await rowResets(server);
   } finally {
     server.stop();
   }
-  if (kind === 'statesocket') {
+  if (kind === 'statesocket' && runs('fragments')) {
     rowFragments(1_000_000, 10);
     rowFragments(SIZES.bigFragments, 2 * (SIZES.bigFragments / MIB) + 10);
   }
