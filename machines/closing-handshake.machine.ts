@@ -127,6 +127,14 @@ function closingStates(role: Role) {
         // §5.5.2 obliges a Pong per Ping; §10.4 lets an endpoint bound its resources: a peer that
         // floods Pings and reads none of the Pongs is failed (1008, a policy the endpoint sets).
         PONGS_UNREAD: { target: 'failed', actions: [failWith('WS_ERR_PONGS_UNREAD'), ...failAndClose] },
+        // The application sent more than `maxBufferedAmount` to a peer that does not read: fail
+        // (1008, a policy the endpoint sets) rather than pause, for send() cannot wait; and drop TCP
+        // at once, as uWebSockets' closeOnBackpressureLimit does: the Close would queue behind the
+        // very bytes the peer does not read.
+        BUFFERED_AMOUNT_EXCEEDED: {
+          target: 'failed',
+          actions: [failWith('WS_ERR_BUFFERED_AMOUNT_EXCEEDED'), 'sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'destroyTcp'],
+        },
       },
     },
     /** §7.1.3: we sent a Close frame and wait for the peer's. */

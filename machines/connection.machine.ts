@@ -175,6 +175,18 @@ export const connectionMachine = setup({
     isPerMessageDeflateAccepted: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.extensions === 'agreed',
     /** §4.1: the server named a subprotocol (one the client offered: checked before). */
     isSubprotocolAccepted: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.headers['sec-websocket-protocol'] !== undefined,
+    /**
+     * RFC 6585 §5: "The 431 status code indicates that the server is unwilling to process the
+     * request because its header fields are too large" — too many of them, or too many bytes.
+     */
+    hasHeaderFieldsTooLarge: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.headerFieldsTooLarge === true,
+    /**
+     * RFC 6455 §10.2: "If the server does not wish to accept connections from this origin, it can
+     * choose to reject the connection by sending an appropriate HTTP error code."
+     */
+    isOriginNotAllowed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.originNotAllowed === true,
+    /** The server holds `maxConnections` connections: it cannot take one more now. */
+    isOverConnectionLimit: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.connectionLimitReached === true,
   },
   actions: connectionActions,
 }).createMachine({
@@ -189,6 +201,15 @@ export const connectionMachine = setup({
           { guard: 'isNotWebSocketUpgrade', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isUnsupportedVersion', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isMalformedHandshake', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
+          // RFC 6585 §5: 431 Request Header Fields Too Large.
+          { guard: 'hasHeaderFieldsTooLarge', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 431 } } },
+          // §4.2.2 item 4 (/origin/): "If the server does not wish to accept this connection, it
+          // MUST return an appropriate HTTP error code (e.g., 403 Forbidden) and abort the
+          // WebSocket handshake described in this section."
+          { guard: 'isOriginNotAllowed', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 403 } } },
+          // RFC 9110 §15.6.4: 503 "the server is currently unable to handle the request due to a
+          // temporary overload"; the refusal carries Retry-After (opening-handshake.ts).
+          { guard: 'isOverConnectionLimit', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
           {
             guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
             target: 'open',
@@ -207,6 +228,10 @@ export const connectionMachine = setup({
         PING_REQUESTED: { actions: refuse('ping') },
         PONG_REQUESTED: { actions: refuse('pong') },
         TERMINATE_REQUESTED: { target: 'closed', actions: 'destroyTcp' },
+        // The complete request waited too long for the server's own decision (an asynchronous
+        // verifyClient): the delay is the server's, so 503 (RFC 9110 §15.6.4, "temporary
+        // overload"), not 408, which says the *client* was too slow to send its request.
+        HANDSHAKE_TIMEOUT: { target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
         // (A TCP connection that closes before its upgrade request is complete never gets a
         // connection: Node's HTTP server handles it, so CONNECTING has no TCP_CLOSED transition.)
         // The client role: §4.1 "the client ... MUST send an opening handshake"; it is sent.

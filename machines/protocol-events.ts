@@ -22,6 +22,15 @@ export interface HandshakeRequestEvent {
    * offered (the application's `handleProtocols`), or undefined for none.
    */
   subprotocol?: string | undefined;
+  /**
+   * The request's header fields are over the server's limits (`maxHeaderCount`, `maxHeaderBytes`),
+   * as the I/O layer counted them (src/handshake-limits.ts). Absent: within them.
+   */
+  headerFieldsTooLarge?: boolean;
+  /** The request's |Origin| is not in the server's `allowedOrigins` (RFC 6455 §10.2). Absent: allowed. */
+  originNotAllowed?: boolean;
+  /** The server already holds `maxConnections` open connections (I/O-layer state). Absent: under the limit. */
+  connectionLimitReached?: boolean;
 }
 
 /**
@@ -137,12 +146,19 @@ export interface BareEvent {
     | 'CONNECTION_FAILED'
     /** The peer never finished the closing handshake or never closed TCP in time. */
     | 'CLOSE_TIMEOUT'
+    /**
+     * The complete upgrade request waited longer than `handshakeTimeoutMs` for the server's decision
+     * (an asynchronous `verifyClient` that did not answer in time).
+     */
+    | 'HANDSHAKE_TIMEOUT'
     /** The I/O layer's heartbeat found the connection idle for a heartbeat interval (no byte from the peer). */
     | 'HEARTBEAT_DUE'
     /** Neither the Pong to the heartbeat's Ping nor any other byte arrived before the deadline. */
     | 'PONG_TIMEOUT'
     /** The peer keeps sending Pings while not reading: more Pongs than the I/O layer's bound wait unread. */
     | 'PONGS_UNREAD'
+    /** The application's sends left more than `maxBufferedAmount` bytes waiting for a peer that does not read. */
+    | 'BUFFERED_AMOUNT_EXCEEDED'
     /** The peer ended its side of the TCP connection (FIN received). */
     | 'TCP_END'
     /** The TCP connection is gone, for whatever reason. */

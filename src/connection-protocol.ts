@@ -196,6 +196,11 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.dispatch(EVENT.CLOSE_TIMEOUT);
   }
 
+  /** The upgrade request waited for the server's decision longer than the handshake timeout. */
+  handshakeTimeout(): void {
+    this.dispatch(EVENT.HANDSHAKE_TIMEOUT);
+  }
+
   /** The I/O layer's heartbeat found the connection idle for an interval (`heartbeatIntervalMs`). */
   heartbeatDue(): void {
     this.dispatch(EVENT.HEARTBEAT_DUE);
@@ -204,6 +209,11 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** The peer sends Pings but does not read the Pongs: more than the I/O layer's bound wait unread. */
   pongsUnread(): void {
     this.dispatch(EVENT.PONGS_UNREAD);
+  }
+
+  /** The application's sends left more than `maxBufferedAmount` bytes unread by the peer. */
+  bufferedAmountExceeded(): void {
+    this.dispatch(EVENT.BUFFERED_AMOUNT_EXCEEDED);
   }
 
   /** The deadline asked for by `startPongDeadline` passed with no Pong and no byte from the peer. */

@@ -2,11 +2,12 @@
  * The opening handshake's timeout (a slowloris defence): the client's upgrade request must be
  * complete within `handshakeTimeoutMs`.
  *
- * Where it lives, and why it is no machine event: the connection machine's CONNECTING state
- * begins when Node's HTTP server hands over a *complete* upgrade request, and HANDSHAKE_REQUEST
- * is decided at once — there is no moment in which a WebSocketConnection waits for the handshake.
- * The wait is before any connection object exists, in the HTTP parser (llhttp), so the timer
- * belongs to the I/O layer that owns the parser: Node's `headersTimeout` and `requestTimeout`,
+ * Two waits, two owners. While the request is *incomplete*, no connection object exists: the
+ * wait is in the HTTP parser (llhttp), so its timer belongs to the I/O layer that owns the parser
+ * (this file). Once the request is complete, the connection machine is CONNECTING; when an
+ * asynchronous `verifyClient` keeps it waiting, the server (server.ts `awaitDecision`) sends
+ * HANDSHAKE_TIMEOUT after `handshakeTimeoutMs` and the machine refuses with 503 (drawn in
+ * diagrams/connection.svg). For the incomplete request: Node's `headersTimeout` and `requestTimeout`,
  * checked by one interval per server (`connectionsCheckingInterval`), never a timer per socket.
  * A request still incomplete when the timeout passes gets `408 Request Timeout` and the socket is
  * closed (Node's answer). nginx's `client_header_timeout` does the same (its default: 60 s, 408).

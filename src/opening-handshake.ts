@@ -83,9 +83,14 @@ export function switchingProtocolsHeaders(key: string, extraHeaders: string[] = 
 
 /**
  * Why the connection machine refused a request with `status`, in words for the response body:
- * the header at fault and what the server expected, as `ws` does.
+ * the header at fault and what the server expected, as `ws` does. Without a request, the refusal
+ * is HANDSHAKE_TIMEOUT's: the server did not decide in time.
  */
-export function refusalReason(status: number, request: HandshakeRequestFields): string {
+export function refusalReason(status: number, request: HandshakeRequestFields | undefined): string {
+  if (request === undefined) return 'the server did not decide on the handshake in time; try again';
+  if (status === 431) return 'the request header fields are over the server\'s limit (count or bytes)';
+  if (status === 403) return `Origin ${String(request.headers.origin)} is not allowed`;
+  if (status === 503) return 'the server is at its connection limit; try again';
   if (status === 405) return `${request.method} is not allowed; a WebSocket handshake is a GET request`;
   if (status === 426) {
     if (!asksForWebSocketUpgrade(request)) return 'this is a WebSocket endpoint: send Upgrade: websocket';
@@ -104,6 +109,7 @@ const REASON_PHRASES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -134,6 +140,10 @@ export function handshakeRefusal(status: number, reason?: string): HandshakeRefu
     headers['Sec-WebSocket-Version'] = '13';
   }
   if (status === 405) headers['Allow'] = 'GET';
+  // RFC 9110 §15.6.4: "The server MAY send a Retry-After header field to suggest an appropriate
+  // amount of time for the client to wait before retrying the request." A connection may close
+  // any moment: one second.
+  if (status === 503) headers['Retry-After'] = '1';
   return { status, statusText, headers, body };
 }
 

@@ -66,6 +66,8 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_HANDSHAKE_TIMEOUT: CloseCode.abnormalClosure,
   /** The client's connection could not be made or broke before the response (Node's error is the `cause`: ECONNREFUSED, a TLS error). */
   WS_ERR_CONNECTION_FAILED: CloseCode.abnormalClosure,
+  /** The application queued more than `maxBufferedAmount` for a peer that does not read (1008, policy). */
+  WS_ERR_BUFFERED_AMOUNT_EXCEEDED: CloseCode.policyViolation,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -97,6 +99,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_HANDSHAKE_INVALID_SUBPROTOCOL: 'the server answered with a subprotocol the client did not offer',
   WS_ERR_HANDSHAKE_TIMEOUT: 'opening handshake has timed out',
   WS_ERR_CONNECTION_FAILED: 'the connection could not be made',
+  WS_ERR_BUFFERED_AMOUNT_EXCEEDED: 'more than maxBufferedAmount bytes wait unread by the peer',
 };
 // Stryker restore all
 

@@ -77,16 +77,42 @@ export interface ServerOptions {
   /** Stop reading from a peer while this many bytes wait to be written to it. Default 1 MiB. */
   writeHighWaterMark?: number;
   /**
+   * Fail a connection with 1008 and drop TCP when the application's `send()` leaves more than this
+   * many bytes (`bufferedAmount`) waiting for a peer that does not read. Default 64 MiB (one
+   * largest message); `Infinity`: no bound, as in `ws`.
+   */
+  maxBufferedAmount?: number;
+  /**
    * Ping a connection idle this long, and fail it with 1011 (dropping TCP) when neither a Pong
    * nor any byte arrives within as long again (src/heartbeat-sweep.ts). Default 0: off.
    */
   heartbeatIntervalMs?: number;
   /**
    * The opening handshake's request must be complete within this time, or the HTTP server answers
-   * 408 and closes (src/handshake-timeout.ts). Default 10 s. Applies to the HTTP server statesocket
-   * makes (`port`); with `server`, set that server's `headersTimeout`/`requestTimeout`.
+   * 408 and closes (src/handshake-timeout.ts; with `server`, set that server's
+   * `headersTimeout`/`requestTimeout`). And once complete, an asynchronous `verifyClient` must
+   * answer within as long again, or the connection machine refuses with 503 (HANDSHAKE_TIMEOUT).
+   * Default 10 s.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Most open connections; an upgrade over it is refused with 503 and `Retry-After: 1`.
+   * Default: unlimited (as `ws` and python-websockets), the process's file-descriptor limit bounds it.
+   */
+  maxConnections?: number;
+  /**
+   * RFC 6455 §10.2: the origins (RFC 6454 serializations, e.g. `https://example.com`, compared
+   * case-insensitively in scheme and host) whose scripts may connect; any other |Origin| gets 403.
+   * A request without Origin (a client that is no browser) is allowed. Default: absent, every origin.
+   */
+  allowedOrigins?: string[];
+  /** Most header fields an upgrade request may have; over it: 431. Default 128 (python-websockets' limit). */
+  maxHeaderCount?: number;
+  /**
+   * Most bytes of header fields an upgrade request may have; over it: 431. Default 16 KiB (Node's
+   * `maxHeaderSize`, which statesocket's own HTTP server is given too).
+   */
+  maxHeaderBytes?: number;
   /**
    * RFC 7692 permessage-deflate: `true` for the defaults, an options object to tune it, false or
    * absent to never agree to it. The message size limit applies to the inflated size.
@@ -109,7 +135,11 @@ export const defaultServerOptions = {
   closeTimeoutMs: 30_000,
   writeHighWaterMark: 1024 * 1024,
   heartbeatIntervalMs: 0,
+  maxBufferedAmount: 64 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  maxConnections: Infinity,
+  maxHeaderCount: 128,
+  maxHeaderBytes: 16 * 1024,
 } as const;
 
 /** Where the server listens; what `listen()` resolves with. */

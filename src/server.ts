@@ -39,6 +39,7 @@ import {
 } from './server-options.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { handshakeTimeoutServerOptions } from './handshake-timeout.js';
+import { allowedOriginSet, handshakeLimitFlags, overAnyLimit, type HandshakeLimits } from './handshake-limits.js';
 
 export {
   defaultServerOptions,
@@ -102,6 +103,10 @@ export class WebSocketServer extends EventEmitter {
   /** Someone awaits `listen()`: a listen error rejects it rather than being emitted unheard. */
   private listenAwaited = false;
   private readonly detachFromHttpServer: (() => void) | undefined;
+  /** The limits the connection machine refuses requests over (431, 403, 503). */
+  private readonly limits: HandshakeLimits;
+  /** How long a complete upgrade request may wait for an asynchronous `verifyClient`. */
+  private readonly handshakeTimeoutMs: number;
 
   constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
@@ -122,18 +127,28 @@ export class WebSocketServer extends EventEmitter {
       maxMessageSize: options.maxPayload ?? options.maxMessageSize ?? defaultServerOptions.maxMessageSize,
       closeTimeoutMs: options.closeTimeoutMs ?? defaultServerOptions.closeTimeoutMs,
       writeHighWaterMark: options.writeHighWaterMark ?? defaultServerOptions.writeHighWaterMark,
+      maxBufferedAmount: options.maxBufferedAmount ?? defaultServerOptions.maxBufferedAmount,
       perMessageDeflate: this.perMessageDeflate,
       onTransition: options.onTransition,
       heartbeat: (options.heartbeatIntervalMs ?? 0) > 0 ? new HeartbeatSweep(options.heartbeatIntervalMs!) : undefined,
     };
     this.uninspectedConnectionOptions = { ...this.connectionOptions, onTransition: undefined, onFrame: undefined };
+    this.limits = {
+      maxHeaderCount: options.maxHeaderCount ?? defaultServerOptions.maxHeaderCount,
+      maxHeaderBytes: options.maxHeaderBytes ?? defaultServerOptions.maxHeaderBytes,
+      allowedOrigins: allowedOriginSet(options.allowedOrigins),
+      maxConnections: options.maxConnections ?? defaultServerOptions.maxConnections,
+    };
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? defaultServerOptions.handshakeTimeoutMs;
     const inspectorLoaded = options.inspect ? this.loadInspector(options.inspect) : undefined;
 
     if (options.noServer) return;
     const server =
       options.server ??
-      createServer(handshakeTimeoutServerOptions(options.handshakeTimeoutMs ?? defaultServerOptions.handshakeTimeoutMs), (request, response) =>
-        this.onRequest(request, response),
+      createServer(
+        // Node answers 431 itself to a request whose head is over maxHeaderSize.
+        { ...handshakeTimeoutServerOptions(this.handshakeTimeoutMs), maxHeaderSize: this.limits.maxHeaderBytes },
+        (request, response) => this.onRequest(request, response),
       );
     this.httpServer = server;
     const listeners = {
@@ -309,6 +324,10 @@ export class WebSocketServer extends EventEmitter {
       return this.open(request, socket, head, undefined, this.connectionOptions, callback);
     }
     if (!this.shouldHandle(request)) return abortHandshake(socket, 400, `no WebSocket endpoint at ${request.url}`);
+    // Over a limit (431, 403, 503): the connection machine refuses it, before verifyClient is asked.
+    if (overAnyLimit(handshakeLimitFlags(request, this.limits, this.connections.size))) {
+      return this.open(request, socket, head, undefined, this.connectionOptions, callback);
+    }
     const verifyClient = this.options.verifyClient;
     if (verifyClient === undefined) return this.completeUpgrade(request, socket, head, callback);
     const info: VerifyClientInfo = {
@@ -317,9 +336,12 @@ export class WebSocketServer extends EventEmitter {
       req: request,
     };
     if (verifyClient.length >= 2) {
+      const pending = this.awaitDecision(request, socket);
       verifyClient(info, (result, code, message, headers) => {
+        // HANDSHAKE_TIMEOUT came first: the machine has refused (503) and the socket is closing.
+        if (!pending.decided()) return;
         if (!result) return abortHandshake(socket, code || 401, message, headers);
-        this.completeUpgrade(request, socket, head, callback);
+        this.completeUpgrade(request, socket, head, callback, pending.connection);
       });
       return;
     }
@@ -327,11 +349,40 @@ export class WebSocketServer extends EventEmitter {
     this.completeUpgrade(request, socket, head, callback);
   }
 
+  /**
+   * A complete upgrade request now waits for the application (an asynchronous verifyClient): its
+   * connection exists, CONNECTING, and gets HANDSHAKE_TIMEOUT unless the answer comes within
+   * `handshakeTimeoutMs`. One timer per waiting request — they are few (only requests an
+   * asynchronous verifyClient holds, each already past Node's header timeout), and Node keeps
+   * every timer of one duration in one list behind one native timer, which is the shared timer
+   * wheel the issue asks for. The timer goes with the decision or with the socket.
+   */
+  private awaitDecision(request: IncomingMessage, socket: Duplex): { connection: WebSocketConnection; decided(): boolean } {
+    const connection = new WebSocketConnection(socket as Socket, request, this.connectionOptions);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      socket.off('close', stop);
+      timedOut = connection.handshakeTimeout();
+    }, this.handshakeTimeoutMs);
+    timer.unref();
+    const stop = () => clearTimeout(timer);
+    socket.once('close', stop);
+    return {
+      connection,
+      decided: () => {
+        stop();
+        socket.off('close', stop);
+        return !timedOut;
+      },
+    };
+  }
+
   private completeUpgrade(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+    pending?: WebSocketConnection,
   ): void {
     // The client may have gone while verifyClient was deciding.
     if (!socket.readable || !socket.writable) return void socket.destroy();
@@ -348,7 +399,7 @@ export class WebSocketServer extends EventEmitter {
         subprotocol = chosen;
       }
     }
-    this.open(request, socket, head, subprotocol, this.connectionOptions, callback);
+    this.open(request, socket, head, subprotocol, this.connectionOptions, callback, pending);
   }
 
   private open(
@@ -358,10 +409,14 @@ export class WebSocketServer extends EventEmitter {
     subprotocol: string | undefined,
     options: ConnectionOptions,
     callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+    pending?: WebSocketConnection,
   ): void {
-    const connection = new WebSocketConnection(socket as Socket, request, options);
+    const connection = pending ?? new WebSocketConnection(socket as Socket, request, options);
     if (this.listenerCount('headers') > 0) connection.onHandshakeHeaders = (headers) => this.emit('headers', headers, request);
-    if (!connection.start(request, head, subprotocol)) return;
+    // The limits as they stand now (verifyClient may have waited while connections opened); the
+    // inspector page's own connection is not held to them.
+    const limits = options === this.uninspectedConnectionOptions ? {} : handshakeLimitFlags(request, this.limits, this.connections.size);
+    if (!connection.start(request, head, subprotocol, limits)) return;
     socket.off('error', destroySocket);
     this.connections.add(connection);
     connection.once('close', () => {

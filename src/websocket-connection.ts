@@ -40,7 +40,20 @@ import { HeartbeatMark, type HeartbeatSweep } from './heartbeat-sweep.js';
 import { ClientHandshake } from './client-request.js';
 import { clientConnectionOptions, clientSubprotocols, clientUrl, deflateOffer, type ClientOptions } from './client-options.js';
 import { connectionFailed, protocolError } from './protocol-error.js';
+import type { handshakeLimitFlags } from './handshake-limits.js';
 
+/** What the I/O layer measured of the request against the server's limits (handshake-limits.ts). */
+type HandshakeLimitFlags = ReturnType<typeof handshakeLimitFlags>;
+
+
+/**
+ * Answer a refused handshake and close: the socket is dropped once the answer is written, so a
+ * client that never closes its side cannot keep it (a refusal is never followed by more).
+ */
+function sendRefusal(socket: Socket, refusal: HandshakeRefusal): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(refusalResponseText(refusal));
+}
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
   return new PerMessageDeflateCodec(agreed, options);
@@ -69,6 +82,8 @@ export interface ConnectionOptions {
   closeTimeoutMs: number;
   /** Stop reading from the peer while this many bytes wait to be written to it. */
   writeHighWaterMark: number;
+  /** Fail the connection (1008) when the application's sends leave more than this waiting for the peer. */
+  maxBufferedAmount?: number | undefined;
   /** permessage-deflate settings, when the server offers it. */
   perMessageDeflate: PerMessageDeflateOptions | undefined;
   onTransition?: ((connection: WebSocketConnection, transition: ProtocolTransition, event: ProtocolEvent) => void) | undefined;
@@ -320,6 +335,7 @@ export class WebSocketConnection extends EventEmitter {
     this.corkUntilNextTick();
     if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
     this.afterWrite(callback);
+    if (this.socket.writableLength > (this.options.maxBufferedAmount ?? Infinity)) this.protocolCore.bufferedAmountExceeded();
   }
 
   /** Send a Ping (RFC 6455 §5.5.2); `mask` is accepted for `ws` compatibility and ignored (servers never mask). */
@@ -416,7 +432,7 @@ export class WebSocketConnection extends EventEmitter {
    * connection opened. Frames in `head` are read only once the caller has returned to the event
    * loop, so `connection` listeners attached meanwhile hear them.
    */
-  start(request: IncomingMessage, head: Buffer, subprotocol?: string): boolean {
+  start(request: IncomingMessage, head: Buffer, subprotocol?: string, limits: HandshakeLimitFlags = {}): boolean {
     const socket = this.socket as ConnectedSocket;
     socket[kConnection] = this;
     socket.on('error', socketOnError);
@@ -426,10 +442,11 @@ export class WebSocketConnection extends EventEmitter {
       httpVersion: request.httpVersion,
       headers: request.headers,
       subprotocol,
+      ...limits,
     });
     this.onHandshakeHeaders = undefined;
     if (this.refusal !== undefined) {
-      socket.end(refusalResponseText(this.refusal));
+      sendRefusal(socket, this.refusal);
       return false;
     }
     socket.setNoDelay?.(true);
@@ -584,6 +601,17 @@ export class WebSocketConnection extends EventEmitter {
     this.options.heartbeat?.delete(this);
     this.protocolCore.receiveTcpClosed();
     this.rethrowListenerError();
+  }
+
+  /**
+   * @internal HANDSHAKE_TIMEOUT: the server did not decide on the upgrade request in time. Returns
+   * whether the connection machine refused the handshake (it does, while CONNECTING).
+   */
+  handshakeTimeout(): boolean {
+    this.protocolCore.handshakeTimeout();
+    if (this.refusal === undefined) return false;
+    sendRefusal(this.socket, this.refusal);
+    return true;
   }
 
   /** @internal The heartbeat found the connection idle. */

@@ -32,6 +32,7 @@ describe('Application input cannot wedge a connection', () => {
     ['close(1000.5)', () => [1000.5], TypeError],
     ['close(NaN)', () => [NaN], TypeError],
     ['close(1005) (local only, §7.4.1)', () => [1005], RangeError],
+    ['close(1004) (reserved, §7.4.1)', () => [1004], RangeError],
     ['close(1000, a 124-byte reason) (§5.5: 125 bytes of body)', () => [1000, 'x'.repeat(124)], RangeError],
     ['close(1000, 42) (a reason that is neither text nor bytes)', () => [1000, 42], TypeError],
   ];

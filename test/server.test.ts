@@ -158,7 +158,8 @@ describe('WebSocketServer over TCP', () => {
     await client.closed;
   });
 
-  it('CLI: prints the URL, and Ctrl-C closes connections with 1001 and exits 0', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  it(`CLI: prints the URL, and ${signal} (Ctrl-C, or a service manager) closes connections with 1001 and exits 0`, async () => {
     const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
     const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -168,11 +169,12 @@ describe('WebSocketServer over TCP', () => {
     const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
     const client = new RawClient(port);
     await client.upgrade();
-    child.kill('SIGINT');
+    child.kill(signal);
     await client.waitFor(() => client.received.length >= 4);
     expectCloseFrame(client.received, 1001);
     client.socket.write(clientFrame(0x8, closeBody(1001)));
     const [code] = await once(child, 'exit');
     expect(code).to.equal(0);
   });
+  }
 });

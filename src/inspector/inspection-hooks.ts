@@ -50,8 +50,18 @@ export type EventDetail = Readonly<Record<string, string | number | boolean>>;
  */
 export function eventDetail(event: ProtocolEvent): EventDetail | undefined {
   switch (event.type) {
-    case 'HANDSHAKE_REQUEST':
-      return { method: event.method, httpVersion: event.httpVersion, perMessageDeflateAgreed: event.perMessageDeflateAgreed };
+    case 'HANDSHAKE_REQUEST': {
+      const detail: Record<string, string | number | boolean> = {
+        method: event.method,
+        httpVersion: event.httpVersion,
+        perMessageDeflateAgreed: event.perMessageDeflateAgreed,
+      };
+      // Why the server's limits refused it (431, 403, 503), when they did: the refusal's reason.
+      if (event.headerFieldsTooLarge) detail.headerFieldsTooLarge = true;
+      if (event.originNotAllowed) detail.originNotAllowed = true;
+      if (event.connectionLimitReached) detail.connectionLimitReached = true;
+      return detail;
+    }
     case 'TEXT_FRAME':
     case 'BINARY_FRAME':
     case 'CONTINUATION_FRAME':

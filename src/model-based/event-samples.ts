@@ -30,13 +30,19 @@ export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'clos
  * application has no connection then). test/connection-protocol.test.ts takes each of them. The
  * heartbeat's HEARTBEAT_DUE and PONG_TIMEOUT come from a timer the conformance server does not
  * run (heartbeats are off by default): test/heartbeat.test.ts takes them in process and over TCP;
- * PONGS_UNREAD needs megabytes of unread Pongs: test/application-input.test.ts takes it over TCP.
+ * PONGS_UNREAD needs megabytes of unread Pongs: test/application-input.test.ts takes it over TCP;
+ * BUFFERED_AMOUNT_EXCEEDED needs an application that sends: test/buffered-amount.test.ts.
+ * HANDSHAKE_TIMEOUT needs an application that never decides, and the limits' refusals (431, 403,
+ * 503) a server configured with them: test/handshake-limits.test.ts takes each in process and
+ * over TCP.
  */
-export function isInProcessOnly(machineId: MachineId, source: string, eventType: string): boolean {
+export function isInProcessOnly(machineId: MachineId, source: string, eventType: string, guard?: string): boolean {
+  if (eventType === 'HANDSHAKE_TIMEOUT') return true;
+  if (guard !== undefined && LIMIT_GUARDS.has(guard)) return true;
   if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
     return true;
   }
-  if (eventType === 'HEARTBEAT_DUE' || eventType === 'PONG_TIMEOUT' || eventType === 'PONGS_UNREAD') {
+  if (eventType === 'HEARTBEAT_DUE' || eventType === 'PONG_TIMEOUT' || eventType === 'PONGS_UNREAD' || eventType === 'BUFFERED_AMOUNT_EXCEEDED') {
     return true;
   }
   return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
@@ -58,6 +64,9 @@ export function isClientRoleState(state: string): boolean {
 export function isClientRole(source: string, eventType: string): boolean {
   return CLIENT_ROLE_EVENTS.has(eventType) || isClientRoleState(source);
 }
+
+/** The connection machine's HANDSHAKE_REQUEST guards on the server's limits (handshake-limits.ts). */
+const LIMIT_GUARDS = new Set(['hasHeaderFieldsTooLarge', 'isOriginNotAllowed', 'isOverConnectionLimit']);
 
 /** What each failure cause is on the wire (wire-adapter.ts sends it), for reports. */
 export const failureCauseDescriptions: Record<FailureCauseType, string> = {
@@ -216,6 +225,7 @@ export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
     { type: 'HEARTBEAT_DUE' },
     { type: 'PONG_TIMEOUT' },
     { type: 'PONGS_UNREAD' },
+    { type: 'BUFFERED_AMOUNT_EXCEEDED' },
   ],
 };
 

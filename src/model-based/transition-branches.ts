@@ -169,7 +169,7 @@ export class TransitionCoverage {
 
   /** The branch is outside this coverage's scope (in-process only, or the client role over the wire). */
   private excluded(machineId: MachineId, branch: TransitionBranch): boolean {
-    return isInProcessOnly(machineId, branch.source, branch.eventType) || (this.scope.serverOnly && isClientRole(branch.source, branch.eventType));
+    return isInProcessOnly(machineId, branch.source, branch.eventType, branch.guard) || (this.scope.serverOnly && isClientRole(branch.source, branch.eventType));
   }
 
   /** The states this coverage must reach. */

@@ -200,6 +200,8 @@ export class WireAdapter {
       case 'HANDSHAKE_RESPONSE':
       case 'RESPONSE_TIMEOUT':
       case 'MASKED_FRAME':
+      case 'HANDSHAKE_TIMEOUT':
+      case 'BUFFERED_AMOUNT_EXCEEDED':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:
