@@ -12,7 +12,7 @@ import { SyncZlibStream } from '../src/permessage-deflate/sync-zlib-stream.js';
 import { htmlCorpus, jsonCorpus, messageAt, pdfLikeCorpus, type Corpus } from '../test/conformance/cases/compression-corpora.js';
 import { textPayload } from './client-frames.js';
 
-const LEVELS = [1, 3, 6] as const;
+const LEVELS = [1, 2, 3, 4, 6] as const;
 const PASSES = 5;
 
 function corpusMessages(corpus: Corpus, length: number, count: number): Buffer[] {
