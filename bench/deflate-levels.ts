@@ -25,6 +25,9 @@ const MESSAGE_SETS: readonly { name: string; messages: Buffer[] }[] = [
   { name: 'JSON corpus, 16 KiB', messages: corpusMessages(jsonCorpus, 16 * 1024, 200) },
   { name: 'HTML corpus, 16 KiB', messages: corpusMessages(htmlCorpus, 16 * 1024, 200) },
   { name: 'PDF-like corpus, 16 KiB', messages: corpusMessages(pdfLikeCorpus, 16 * 1024, 200) },
+  // A repeat is cheap only for a level that searches far enough to find the earlier message.
+  { name: 'JSON corpus, 16 KiB, the same each time', messages: Array.from({ length: 200 }, () => messageAt(jsonCorpus, 16 * 1024, 3)) },
+  { name: 'HTML corpus, 16 KiB, the same each time', messages: Array.from({ length: 200 }, () => messageAt(htmlCorpus, 16 * 1024, 3)) },
 ];
 
 /** CPU µs and output bytes per message, compressing `messages` through one context. */
