@@ -7,8 +7,9 @@
  * One process, no server, no sockets: deflate CPU time per message and bytes per message,
  * median of five passes. Bounded: a few hundred messages per corpus.
  */
-import { constants, createDeflateRaw } from 'node:zlib';
+import { constants, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { SyncZlibStream } from '../src/permessage-deflate/sync-zlib-stream.js';
+import { PerMessageDeflateCodec } from '../src/permessage-deflate/zlib-codec.js';
 import { htmlCorpus, jsonCorpus, messageAt, pdfLikeCorpus, type Corpus } from '../test/conformance/cases/compression-corpora.js';
 import { textPayload } from './client-frames.js';
 
@@ -63,3 +64,26 @@ for (const { name, messages } of MESSAGE_SETS) {
   });
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
+
+/**
+ * The other half of the bench's echo: the server inflating the load client's message, which the
+ * client compresses on its own (zlib's default level), through the codec the server uses.
+ */
+function inflateMicros(message: Buffer): { micros: number; bytes: number } {
+  const compressed = deflateRawSync(message, { finishFlush: constants.Z_SYNC_FLUSH });
+  const body = compressed.subarray(0, compressed.length - 4);
+  const codec = new PerMessageDeflateCodec(
+    { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15, response: 'permessage-deflate' },
+    { releaseAfterIdleMs: 0 },
+  );
+  for (let i = 0; i < 20; i++) codec.inflate([body], Infinity);
+  const started = process.cpuUsage();
+  for (let i = 0; i < 200; i++) codec.inflate([body], Infinity);
+  const used = process.cpuUsage(started);
+  codec.close();
+  return { micros: (used.user + used.system) / 200, bytes: body.length };
+}
+const inflated = Array.from({ length: PASSES }, () => inflateMicros(textPayload(16 * 1024, true)));
+console.log(
+  `\ninflating the bench message as the load client sends it (${inflated[0]!.bytes} B compressed): ${median(inflated.map((pass) => pass.micros)).toFixed(1)} µs per message`,
+);
