@@ -104,7 +104,9 @@ async function startServer(name: ServerName, workload: Workload, environment: Me
   const server: ServerProcess = new BenchProcess(`${name} server`, {
     script: serverScript,
     args: [...args, ...(deflate ? ['--deflate'] : []), ...(name === 'statesocket' ? (workload.statesocketArgs ?? []) : [])],
-    nodeFlags: ['--expose-gc'],
+    // BENCH_SERVER_NODE_FLAGS: extra flags for the server process only, e.g. to profile it
+    // with `--cpu-prof --cpu-prof-dir=DIR` (Node refuses --cpu-prof in NODE_OPTIONS).
+    nodeFlags: ['--expose-gc', ...(process.env['BENCH_SERVER_NODE_FLAGS']?.split(' ').filter((flag) => flag !== '') ?? [])],
     core: environment.pinning.enabled ? environment.pinning.serverCore : null,
     fileDescriptors: environment.fileDescriptors,
     env,

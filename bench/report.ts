@@ -166,10 +166,19 @@ function judge(target: Target | undefined, summary: ServerSummary | undefined, k
   for (const key of keys) {
     const ratio = ratios[key]!;
     const limit = key === 'p99' ? 1.0 : (target.maxRatios?.[key] ?? target.maxRatio);
+    if (limit === Infinity) continue;
     if (!(ratio <= limit)) met = false;
     const label = METRICS[kind].find((metric) => metric.key === key)!.label;
     parts.push(`${label} ${ratio.toFixed(2)}×`);
   }
+  const bounds: string[] = [];
+  for (const [key, bound] of Object.entries(target.maxValues ?? {})) {
+    const definition = METRICS[kind].find((metric) => metric.key === key)!;
+    const value = summary.median[key]!;
+    if (!(value <= bound!)) met = false;
+    bounds.push(`${definition.label} ${definition.format(value)} ${value <= bound! ? '≤' : '>'} bound ${definition.format(bound!)}`);
+  }
+  if (bounds.length > 0) return { met, text: `${met ? 'met' : 'NOT met'}: ${bounds.join(', ')}; ${parts.join(', ')} ${target.against}` };
   return { met, text: `${met ? 'met' : 'NOT met'}: ${parts.join(', ')} ${target.against}` };
 }
 
