@@ -23,6 +23,10 @@ describe('Sec-WebSocket-Extensions grammar (RFC 6455 §9.1, extension-header.ts)
     expect(parseExtensionOffers('a; b="1\\0"')).to.deep.equal([{ name: 'a', params: [['b', '10']] }]);
   });
 
+  it('finds an escaped backslash malformed: the unescaped value holds a backslash, which is no tchar', () => {
+    expect(parseExtensionOffers('a; b="1\\\\2"')).to.equal(undefined);
+  });
+
   it('finds a quoted-string ending in a lone backslash unterminated', () => {
     expect(parseExtensionOffers('a; b="10\\')).to.equal(undefined);
   });

@@ -100,6 +100,15 @@ describe('message assembly (the data plane)', () => {
       expect(assembly.take().equals(Buffer.concat(payloads))).to.equal(true);
     });
 
+    it('for a frame of exactly the gathering size in small pieces, after a small frame still in the tail', () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const payloads = [bytesOf(10, 1), bytesOf(128 * KiB, 2)];
+      assembly.begin(false, false);
+      addFrame(assembly, payloads[0]!, false, [1]);
+      addFrame(assembly, payloads[1]!, true, [1000]);
+      expect(assembly.take().equals(Buffer.concat(payloads))).to.equal(true);
+    });
+
     it('hands the compressor the compressed bytes as added, with the message limit', () => {
       const compressor = new RecordingCompressor((data) => data);
       const assembly = new MessageAssembly(64 * KiB);
