@@ -145,10 +145,12 @@ export class InvalidStateError extends Error {
     /** The state of each machine when it refused. */
     readonly machineStates: Readonly<Record<string, string>>,
   ) {
+    // Stryker disable StringLiteral: the message is prose for people; programs read `request` and `machineStates`.
     super(
       `${request}() is not allowed while the connection is ${Object.entries(machineStates)
         .map(([machine, state]) => `${machine}: ${state}`)
         .join(', ')}`,
     );
+    // Stryker restore StringLiteral
   }
 }

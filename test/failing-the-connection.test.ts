@@ -152,7 +152,7 @@ describe('failing the connection (RFC 6455 §7.1.7), each cause with its code', 
     const frames = out.frames.length;
     core.receiveData(clientFrame(0x3, 'x'));
     expect(out.frames.length, 'nothing written').to.equal(frames);
-    expect(out.errors.map((e) => e.code)).to.deep.equal(['WS_ERR_INVALID_OPCODE']);
+    expect(out.errors.map((e) => [e.code, e.closeCode])).to.deep.equal([['WS_ERR_INVALID_OPCODE', 1002]]);
     expect(out.steps).to.include('closingHandshake: closeSent -CONNECTION_FAILED-> failed');
     core.receiveTcpClosed();
     expect(out.closedWith).to.deep.equal([1006, '']);

@@ -13,12 +13,12 @@ const KiB = 1024;
 
 class MessageOutput extends DiscardingOutput {
   readonly messages: { data: Buffer; isBinary: boolean }[] = [];
-  readonly errors: number[] = [];
+  readonly errors: [string, number][] = [];
   override message(data: Buffer, isBinary: boolean): void {
     this.messages.push({ data: Buffer.from(data), isBinary });
   }
   override protocolError(error: ProtocolError): void {
-    this.errors.push(error.closeCode);
+    this.errors.push([error.code, error.closeCode]);
   }
 }
 
@@ -90,7 +90,7 @@ describe('large data frames gathered as they arrive', () => {
     const message = textOf(512 * KiB, 1);
     message[400 * KiB] = 0xff;
     feed(protocol, framesOf(message, 0x1, []), [64 * KiB]);
-    expect(output.errors).to.deep.equal([1007]);
+    expect(output.errors).to.deep.equal([['WS_ERR_INVALID_UTF8', 1007]]);
     expect(output.messages).to.deep.equal([]);
   });
 });

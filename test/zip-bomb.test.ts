@@ -82,12 +82,12 @@ describe('permessage-deflate against zip bombs (16 MiB message limit)', function
   let echo: EchoServer;
   let bomb: Buffer;
   /** The codes of the ProtocolErrors the server reported, in order. */
-  const serverErrors: string[] = [];
+  const serverErrors: [string, number][] = [];
 
   before(async function () {
     bomb = await zeroBomb(BOMB_MEBIBYTES);
     echo = await startEchoServer({ host: '127.0.0.1', port: 0, maxMessageSize: MESSAGE_LIMIT });
-    echo.server.on('connection', (connection) => connection.on('error', (error: { code: string }) => serverErrors.push(error.code)));
+    echo.server.on('connection', (connection) => connection.on('error', (error: { code: string; closeCode: number }) => serverErrors.push([error.code, error.closeCode])));
   });
 
   after(async function () {
@@ -126,7 +126,7 @@ describe('permessage-deflate against zip bombs (16 MiB message limit)', function
     expect(outcome.closeStartedBy).to.equal('server');
     expect(outcome.serverCloseCode).to.equal(1009);
     expect(outcome.droppedByClient, outcome.droppedReason).to.equal(false);
-    expect(serverErrors).to.deep.equal(['WS_ERR_MESSAGE_TOO_BIG']);
+    expect(serverErrors).to.deep.equal([['WS_ERR_MESSAGE_TOO_BIG', 1009]]);
     expect(elapsedMs).to.be.below(1000);
     expect(rssGrowth).to.be.below(2 * MESSAGE_LIMIT);
     expect(externalGrowth).to.be.below(2 * MESSAGE_LIMIT);
@@ -156,7 +156,7 @@ describe('permessage-deflate against zip bombs (16 MiB message limit)', function
     await client.closed;
     expect(client.received).to.deep.equal([]);
     expect(client.outcome().serverCloseCode).to.equal(1009);
-    expect(serverErrors).to.deep.equal(['WS_ERR_MESSAGE_TOO_BIG']);
+    expect(serverErrors).to.deep.equal([['WS_ERR_MESSAGE_TOO_BIG', 1009]]);
   });
 
   it('fails with 1009 on the 1 GiB bomb cut into 64 KiB frames', async function () {
@@ -173,7 +173,7 @@ describe('permessage-deflate against zip bombs (16 MiB message limit)', function
     }
     await client.closed;
     expect(client.outcome().serverCloseCode).to.equal(1009);
-    expect(serverErrors).to.deep.equal(['WS_ERR_MESSAGE_TOO_BIG']);
+    expect(serverErrors).to.deep.equal([['WS_ERR_MESSAGE_TOO_BIG', 1009]]);
   });
 
   // Last, so that the gigabyte it streams through zlib is not garbage during the memory test.

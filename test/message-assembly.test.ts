@@ -1,0 +1,220 @@
+/**
+ * The data plane (src/message-assembly.ts): a message's payload as the message machine directs —
+ * begin, frames of pieces, take or inflate. Whatever the pieces (1-byte fragments coalesced into
+ * a tail, pieces of a socket's size, frames large enough to be gathered), the message handed over
+ * is the bytes added, in order; what it finds in them (RFC 6455 §8.1 UTF-8, §10.4 the size limit,
+ * RFC 7692 §8 data that does not inflate) it reports as the cause the connection machine fails on.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { MessageAssembly, type MessageCompressor } from '../src/message-assembly.js';
+
+const KiB = 1024;
+
+/** Bytes that show a misplaced or repeated piece: each byte depends on its offset and the seed. */
+function bytesOf(length: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = 0x20 + ((i * 7 + seed * 13 + (i >> 8)) % 95);
+  return bytes;
+}
+
+/** Adds one frame's payload in pieces of the given sizes (in turn), as the socket would hand it over. */
+function addFrame(assembly: MessageAssembly, payload: Buffer, fin: boolean, pieceSizes: number[]): (string | undefined)[] {
+  const found: (string | undefined)[] = [assembly.startFrame(payload.length)];
+  for (let offset = 0, turn = 0; offset < payload.length; turn++) {
+    const size = pieceSizes[turn % pieceSizes.length]!;
+    // A fresh buffer per piece, as a socket's read: the assembly may keep it.
+    found.push(assembly.add(Buffer.from(payload.subarray(offset, offset + size))));
+    offset += size;
+  }
+  found.push(assembly.endFrame(fin));
+  return found.filter((violation) => violation !== undefined);
+}
+
+/** A compressor that records what it is asked to inflate and answers as told. */
+class RecordingCompressor implements MessageCompressor {
+  readonly threshold = 0;
+  inflated: { data: Buffer; maxSize: number }[] = [];
+  constructor(private readonly answer: (data: Buffer) => Buffer) {}
+  inflate(compressed: readonly Buffer[], maxSize: number): Buffer {
+    const data = Buffer.concat(compressed);
+    this.inflated.push({ data, maxSize });
+    return this.answer(data);
+  }
+  deflate(data: Uint8Array): Buffer {
+    return Buffer.from(data);
+  }
+  close(): void {}
+}
+
+function failWith(name: string): (data: Buffer) => Buffer {
+  return () => {
+    const error = new Error(name);
+    error.name = name;
+    throw error;
+  };
+}
+
+describe('message assembly (the data plane)', () => {
+  describe('whatever the pieces, the message is the bytes added, in order', () => {
+    const frame = fc.record({
+      length: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 3 * KiB }), weight: 5 }, { arbitrary: fc.integer({ min: 128 * KiB, max: 200 * KiB }), weight: 1 }),
+      pieceSizes: fc.array(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 900, max: 1100 }), fc.integer({ min: 8 * KiB, max: 70 * KiB })), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+    });
+
+    it('for messages of one or more frames, several in a row on one assembly', () => {
+      fc.assert(
+        fc.property(fc.array(fc.array(frame, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), fc.boolean(), fc.nat(1000), (messages, isText, seed) => {
+          const assembly = new MessageAssembly(4 * 1024 * KiB);
+          for (const [m, frames] of messages.entries()) {
+            const payloads = frames.map((f, i) => bytesOf(f.length, seed + m * 5 + i));
+            assembly.begin(isText, false);
+            for (const [i, f] of frames.entries()) {
+              expect(addFrame(assembly, payloads[i]!, i === frames.length - 1, f.pieceSizes)).to.deep.equal([]);
+            }
+            expect(assembly.take().equals(Buffer.concat(payloads)), `message ${m}`).to.equal(true);
+          }
+        }),
+        { numRuns: 40, seed: 6455 },
+      );
+    });
+
+    it('for 4,000 one-byte fragments, past several tails', () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const message = bytesOf(4000, 3);
+      assembly.begin(false, false);
+      for (let i = 0; i < message.length; i++) addFrame(assembly, message.subarray(i, i + 1), i === message.length - 1, [1]);
+      expect(assembly.take().equals(message)).to.equal(true);
+    });
+
+    it('for small pieces, then a large frame gathered as it arrives, then small pieces again', () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const payloads = [bytesOf(700, 1), bytesOf(200 * KiB, 2), bytesOf(30, 3)];
+      assembly.begin(false, false);
+      addFrame(assembly, payloads[0]!, false, [7]);
+      addFrame(assembly, payloads[1]!, false, [5, 16 * KiB, 1000]);
+      addFrame(assembly, payloads[2]!, true, [1]);
+      expect(assembly.take().equals(Buffer.concat(payloads))).to.equal(true);
+    });
+
+    it('for a frame of exactly the gathering size in small pieces, after a small frame still in the tail', () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const payloads = [bytesOf(10, 1), bytesOf(128 * KiB, 2)];
+      assembly.begin(false, false);
+      addFrame(assembly, payloads[0]!, false, [1]);
+      addFrame(assembly, payloads[1]!, true, [1000]);
+      expect(assembly.take().equals(Buffer.concat(payloads))).to.equal(true);
+    });
+
+    it('hands the compressor the compressed bytes as added, with the message limit', () => {
+      const compressor = new RecordingCompressor((data) => data);
+      const assembly = new MessageAssembly(64 * KiB);
+      const payloads = [bytesOf(5, 1), bytesOf(2 * KiB, 2), bytesOf(3, 3)];
+      assembly.begin(false, true);
+      payloads.forEach((payload, i) => addFrame(assembly, payload, i === payloads.length - 1, [1, 1500]));
+      const data = assembly.inflate(compressor, false);
+      expect(compressor.inflated.map(({ data, maxSize }) => [data.toString('hex'), maxSize])).to.deep.equal([
+        [Buffer.concat(payloads).toString('hex'), 64 * KiB],
+      ]);
+      expect(Buffer.isBuffer(data) && data.equals(Buffer.concat(payloads))).to.equal(true);
+    });
+
+    it('starts each message empty, after take() and after inflate()', () => {
+      const assembly = new MessageAssembly(10);
+      assembly.begin(false, false);
+      addFrame(assembly, bytesOf(10, 1), true, [3]);
+      assembly.take();
+      assembly.begin(false, true);
+      expect(addFrame(assembly, bytesOf(10, 2), true, [4]), 'the limit counts this message only').to.deep.equal([]);
+      assembly.inflate(new RecordingCompressor((data) => data), false);
+      assembly.begin(false, false);
+      addFrame(assembly, bytesOf(2, 3), true, [1]);
+      expect(assembly.take().equals(bytesOf(2, 3))).to.equal(true);
+    });
+  });
+
+  describe('the message size limit (RFC 6455 §10.4)', () => {
+    it('accepts a message of exactly maxMessageSize bytes, over several frames', () => {
+      const assembly = new MessageAssembly(100);
+      assembly.begin(false, false);
+      expect(addFrame(assembly, bytesOf(60, 1), false, [60])).to.deep.equal([]);
+      expect(addFrame(assembly, bytesOf(40, 2), true, [40])).to.deep.equal([]);
+    });
+
+    it('reports MESSAGE_TOO_BIG for the frame header that would take the message one byte over it', () => {
+      const assembly = new MessageAssembly(100);
+      assembly.begin(false, false);
+      addFrame(assembly, bytesOf(60, 1), false, [60]);
+      expect(assembly.startFrame(41)).to.equal('MESSAGE_TOO_BIG');
+    });
+  });
+
+  describe('UTF-8 as the text arrives (RFC 6455 §8.1)', () => {
+    const euro = Buffer.from('€', 'utf8'); // e2 82 ac
+
+    it('accepts a code point split across pieces and across frames', () => {
+      const assembly = new MessageAssembly(1024);
+      assembly.begin(true, false);
+      expect(addFrame(assembly, euro.subarray(0, 1), false, [1])).to.deep.equal([]);
+      expect(addFrame(assembly, Buffer.concat([euro.subarray(1), euro]), true, [1])).to.deep.equal([]);
+      expect(assembly.take().toString('utf8')).to.equal('€€');
+    });
+
+    it('reports INVALID_UTF8 for the piece holding an invalid byte, before the frame ends', () => {
+      const assembly = new MessageAssembly(1024);
+      assembly.begin(true, false);
+      assembly.startFrame(3);
+      expect(assembly.add(Buffer.from('a'))).to.equal(undefined);
+      expect(assembly.add(Buffer.from([0xff]))).to.equal('INVALID_UTF8');
+    });
+
+    it('reports INVALID_UTF8 when the final frame ends inside a code point, not when a non-final frame does', () => {
+      const assembly = new MessageAssembly(1024);
+      assembly.begin(true, false);
+      expect(addFrame(assembly, euro.subarray(0, 2), false, [2])).to.deep.equal([]);
+      expect(addFrame(assembly, Buffer.alloc(0), true, [1])).to.deep.equal(['INVALID_UTF8']);
+    });
+
+    it('checks a new text message afresh, after one that ended inside a code point was failed', () => {
+      const assembly = new MessageAssembly(1024);
+      assembly.begin(true, false);
+      addFrame(assembly, euro.subarray(0, 2), false, [2]);
+      assembly.begin(true, false);
+      expect(addFrame(assembly, euro, true, [3])).to.deep.equal([]);
+    });
+
+    it('does not check binary messages, nor compressed text before it is inflated (RFC 7692 §7.2.2)', () => {
+      for (const [isText, isCompressed] of [[false, false], [true, true], [false, true]] as const) {
+        const assembly = new MessageAssembly(1024);
+        assembly.begin(isText, isCompressed);
+        expect(addFrame(assembly, Buffer.from([0xe2, 0xff, 0xe2]), true, [1, 2]), `text ${isText}, compressed ${isCompressed}`).to.deep.equal([]);
+      }
+    });
+  });
+
+  describe('inflating (RFC 7692 §7.2.2)', () => {
+    function inflateWith(answer: (data: Buffer) => Buffer, isText: boolean): Buffer | string {
+      const assembly = new MessageAssembly(1024);
+      assembly.begin(isText, true);
+      addFrame(assembly, Buffer.from([1, 2, 3]), true, [3]);
+      return assembly.inflate(new RecordingCompressor(answer), isText);
+    }
+
+    it('reports INFLATED_TOO_BIG when the inflated message passes the limit', () => {
+      expect(inflateWith(failWith('InflatedTooLarge'), false)).to.equal('INFLATED_TOO_BIG');
+    });
+
+    it('reports CORRUPT_COMPRESSED_DATA when the data does not inflate', () => {
+      expect(inflateWith(failWith('CorruptDeflateData'), false)).to.equal('CORRUPT_COMPRESSED_DATA');
+    });
+
+    it('reports INFLATED_TEXT_NOT_UTF8 for text that inflates to bytes that are not UTF-8, and passes them as binary', () => {
+      expect(inflateWith(() => Buffer.from([0x48, 0xff]), true)).to.equal('INFLATED_TEXT_NOT_UTF8');
+      expect(inflateWith(() => Buffer.from([0x48, 0xff]), false)).to.deep.equal(Buffer.from([0x48, 0xff]));
+      expect(inflateWith(() => Buffer.from('€'), true)).to.deep.equal(Buffer.from('€'));
+    });
+  });
+});
