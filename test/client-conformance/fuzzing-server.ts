@@ -112,6 +112,7 @@ export class FuzzingServer {
   }
 
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => {});
     const path = request.url ?? '';
     const waiting = this.waiting.get(path);
     const refuse = (problem: string) => {

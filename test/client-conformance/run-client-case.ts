@@ -11,7 +11,7 @@
  */
 import type { ConformanceCase } from '../conformance/case.js';
 import { gradeBehaviour, type BehaviourGrade, type ClosingBehaviourGrade, type Graded } from '../conformance/grade.js';
-import { startEchoClient, type ClientTransition, type EchoClientEnd, type EchoClientOptions } from './client-under-test.js';
+import { startEchoClient, type ClientTransition, type EchoClient, type EchoClientEnd, type EchoClientOptions } from './client-under-test.js';
 import { gradeFuzzingClose, isCleanClose } from './closing-grade.js';
 import { expectsDeflate } from './deflate-answers.js';
 import { casePathOf, type FuzzingServer } from './fuzzing-server.js';
@@ -74,13 +74,20 @@ function failureOf(verdict: Omit<ClientCaseVerdict, 'failure'>): string | undefi
   return problems.length === 0 ? undefined : problems.join('\n');
 }
 
+/** How to run cases: the client's options and, for the harness's own tests, another client to start. */
+export interface ClientRunOptions {
+  clientOptions?: EchoClientOptions;
+  startClient?: (url: string, options: EchoClientOptions) => EchoClient;
+}
+
 /** Runs one case against a fresh echo client and grades it. Never rejects. */
-export async function runClientCase(testCase: ConformanceCase, server: FuzzingServer, clientOptions: EchoClientOptions = {}): Promise<ClientCaseVerdict> {
+export async function runClientCase(testCase: ConformanceCase, server: FuzzingServer, run: ClientRunOptions = {}): Promise<ClientCaseVerdict> {
+  const { clientOptions = {}, startClient = startEchoClient } = run;
   const started = performance.now();
   const transitions: ClientTransition[] = [];
   const budget = testCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
   const accepting = server.expectCase(testCase);
-  const client = startEchoClient(`${server.url}${casePathOf(testCase.id)}`, {
+  const client = startClient(`${server.url}${casePathOf(testCase.id)}`, {
     ...clientOptions,
     onTransition: (transition) => transitions.push(transition),
   });
@@ -135,14 +142,14 @@ export async function runClientCase(testCase: ConformanceCase, server: FuzzingSe
 export async function runClientCases(
   cases: readonly ConformanceCase[],
   server: FuzzingServer,
-  options: { concurrency?: number; clientOptions?: EchoClientOptions; onVerdict?: (verdict: ClientCaseVerdict) => void } = {},
+  options: ClientRunOptions & { concurrency?: number; onVerdict?: (verdict: ClientCaseVerdict) => void } = {},
 ): Promise<Map<string, ClientCaseVerdict>> {
   const verdicts = new Map<string, ClientCaseVerdict>();
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const testCase = cases[next++]!;
-      const verdict = await runClientCase(testCase, server, options.clientOptions);
+      const verdict = await runClientCase(testCase, server, options);
       verdicts.set(testCase.id, verdict);
       options.onVerdict?.(verdict);
     }
