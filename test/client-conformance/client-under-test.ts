@@ -19,6 +19,13 @@ export function clientImplementation(): ClientImplementation {
   throw new Error(`CLIENT_UNDER_TEST=${chosen}: expected ws (statesocket's client is not merged yet)`);
 }
 
+/**
+ * The client class under test, for the interop tests: ws's client API (`new WebSocket(address,
+ * protocols?, options)`, `open`/`message`/`close`/`ping`/`pong`/`upgrade` events).
+ */
+export const ClientWebSocket = WsWebSocket;
+export const CLIENT_NAME = 'ws (statesocket client not merged yet)';
+
 /** One transition of one of the client's machines, as the client reports it. */
 export interface ClientTransition {
   readonly machineId: string;
