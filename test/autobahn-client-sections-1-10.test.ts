@@ -6,4 +6,4 @@
 import { cases } from './conformance/cases/index.js';
 import { describeClientCases } from './client-conformance/client-suite.js';
 
-describeClientCases('Autobahn|Testsuite sections 1–10 in the fuzzingserver direction', cases, { concurrency: 8, runTimeoutMs: 180_000 });
+describeClientCases('Autobahn|Testsuite sections 1–10 in the fuzzingserver direction', cases, { concurrency: 16, runTimeoutMs: 180_000 });
