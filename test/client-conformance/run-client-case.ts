@@ -10,7 +10,9 @@
  * UNIMPLEMENTED, as in the real suite: the harness closes with 1000 at once.
  */
 import type { ConformanceCase } from '../conformance/case.js';
-import { gradeBehaviour, type BehaviourGrade, type ClosingBehaviourGrade, type Graded } from '../conformance/grade.js';
+import { comparePaths, declaredPath, gradeBehaviour, type BehaviourGrade, type ClosingBehaviourGrade, type Graded } from '../conformance/grade.js';
+import { renderPath } from '../conformance/run-case.js';
+import { clientPathOf } from './client-declared-path.js';
 import { startEchoClient, type ClientTransition, type EchoClient, type EchoClientEnd, type EchoClientOptions } from './client-under-test.js';
 import { gradeFuzzingClose, isCleanClose } from './closing-grade.js';
 import { expectsDeflate } from './deflate-answers.js';
@@ -34,8 +36,11 @@ export interface ClientCaseVerdict {
   outcome: FuzzingCloseOutcome | undefined;
   /** The client's own account: its `close` event (undefined if it never fired) and errors. */
   clientEnd: EchoClientEnd | undefined;
-  /** The client's machine transitions, when it reports them. */
-  transitions: readonly ClientTransition[];
+  /**
+   * How the client's machines' paths differ from the declared ones (client-declared-path.ts), one
+   * entry per machine; undefined when the client reports no transitions (ws) or the case did not run.
+   */
+  pathProblems: string[] | undefined;
   /** The harness's |Sec-WebSocket-Extensions| answer. */
   extensionAnswer: string | undefined;
   /** The opening handshake failed or the script threw. */
@@ -71,6 +76,7 @@ function failureOf(verdict: Omit<ClientCaseVerdict, 'failure'>): string | undefi
   }
   const violation = verdict.outcome?.clientViolation;
   if (violation !== undefined) problems.push(`protocol: ${violation}`);
+  for (const problem of verdict.pathProblems ?? []) problems.push(problem);
   return problems.length === 0 ? undefined : problems.join('\n');
 }
 
@@ -91,8 +97,8 @@ export async function runClientCase(testCase: ConformanceCase, server: FuzzingSe
     ...clientOptions,
     onTransition: (transition) => transitions.push(transition),
   });
-  const verdictOf = (parts: Omit<ClientCaseVerdict, 'failure' | 'id' | 'title' | 'transitions' | 'durationMs'>): ClientCaseVerdict => {
-    const verdict = { id: testCase.id, title: testCase.title, transitions, durationMs: Math.round(performance.now() - started), ...parts };
+  const verdictOf = (parts: Omit<ClientCaseVerdict, 'failure' | 'id' | 'title' | 'pathProblems' | 'durationMs'> & { pathProblems?: string[] }): ClientCaseVerdict => {
+    const verdict = { id: testCase.id, title: testCase.title, pathProblems: undefined, durationMs: Math.round(performance.now() - started), ...parts };
     return { ...verdict, failure: failureOf(verdict) };
   };
 
@@ -127,8 +133,14 @@ export async function runClientCase(testCase: ConformanceCase, server: FuzzingSe
   const behaviour: Graded<ClientBehaviourGrade> = unimplemented
     ? { grade: 'UNIMPLEMENTED', detail: `no permessage-deflate offer the harness could accept (offer: ${accepted.extensionOffer ?? 'none'})` }
     : gradeBehaviour(testCase, connection.received);
+  // The client's paths, against the case's declared path for what the harness sent (compressed sizes).
+  const pathProblems =
+    transitions.length === 0 || unimplemented
+      ? undefined
+      : comparePaths(clientPathOf(declaredPath(testCase, { sent: connection.sent })), renderPath(transitions));
   return verdictOf({
     behaviour,
+    pathProblems,
     closingBehaviour: gradeFuzzingClose(testCase.close, outcome),
     cleanClose: isCleanClose(outcome),
     outcome,
