@@ -173,6 +173,8 @@ export class ConnectionRecord {
     readonly remoteAddress: string,
     readonly openedAt: number,
     private readonly capacity: number,
+    /** Which side of the connection statesocket is: the server's connections, or a client. */
+    readonly role: 'server' | 'client' = 'server',
   ) {
     this.states = compiledMachines.map((machine) => machine.states[machine.initialState]!) as [string, string, string];
   }
@@ -263,6 +265,7 @@ export class ConnectionRecord {
     return {
       id: this.id,
       path: this.path,
+      role: this.role,
       remoteAddress: this.remoteAddress,
       openedAt: this.openedAt,
       closedAt: this.closedAt,

@@ -14,6 +14,12 @@ export interface ConnectionSummary {
   readonly id: number;
   /** The request path and query of the opening handshake. */
   readonly path: string;
+  /**
+   * Which side statesocket is: `server` (a connection of its server) or `client` (a client
+   * connection, `new WebSocket(url)`; its machines are in the client role's states).
+   */
+  readonly role: 'server' | 'client';
+  /** The peer: the client's address for a server-side connection, the server's host and port for a client. */
   readonly remoteAddress: string;
   /** ms since the epoch. */
   readonly openedAt: number;
