@@ -29,6 +29,12 @@ export interface FrameToSend {
 /** What a case's script can do: the primitives of Autobahn's fuzzing client. */
 export interface CaseClient {
   /**
+   * Whether this end masks the frames it sends: true when the case plays the client (RFC 6455
+   * §5.3), false when it plays the server against a client under test (§5.1: "A server MUST NOT
+   * mask any frames that it sends to the client"). `sendFrame` follows it; raw octets must too.
+   */
+  readonly masksFrames: boolean;
+  /**
    * Send one frame, exactly as given. Raw, like Autobahn's `sendFrame`: a Close frame sent this
    * way does not start the client's closing handshake (if the server answers it, the client takes
    * the server's Close as the server closing first); `sendClose` does. Once the server's Close has
@@ -171,6 +177,12 @@ export interface ConformanceCase {
    * that exchange hundreds of megabytes. Such cases check their events with `checkEvents`.
    */
   digestMessages?: boolean;
+  /**
+   * The events the real suite grades NON-STRICT (accepted, but not OK): e.g. an endpoint that
+   * checks UTF-8 only once a message is complete (6.4.x), or one that fails the connection
+   * before echoing the message sent before the bad frame (3.x, 4.x, 5.15).
+   */
+  nonStrict?: readonly (readonly ExpectedEvent[])[];
   /** Graded INFORMATIONAL by the real suite: behaviour is not graded, closing behaviour is. */
   informational?: boolean;
   /** Extra time for the case (large payloads), in ms. */

@@ -123,7 +123,7 @@ export function encodeFrame(frame: FrameToSend): Buffer {
 }
 
 /** Incoming octets not parsed yet, kept as the chunks they came in (no copying until a frame is complete). */
-class IncomingOctets {
+export class IncomingOctets {
   private chunks: Buffer[] = [];
   private offset = 0;
   length = 0;
@@ -201,6 +201,7 @@ function isControlOpcode(opcode: number): boolean {
  * `closed` resolves when the TCP connection is gone; `outcome()` tells how it ended.
  */
 export class WireClient implements CaseClient {
+  readonly masksFrames = true;
   readonly received: ReceivedEvent[] = [];
   readonly sent: SentMessage[] = [];
   /** Resolves when the TCP connection is closed, however that happened, and every message that arrived is recorded. */
