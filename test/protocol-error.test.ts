@@ -6,7 +6,11 @@
 import { expect } from 'chai';
 import { ERROR_CLOSE_CODES, InvalidStateError, ProtocolError, protocolError, type ProtocolErrorCode } from '../src/protocol-error.js';
 
-/** The close code RFC 6455 §7.4.1 (and RFC 6455 §10.4, python-websockets for the heartbeat) give each failure. */
+/**
+ * The close code RFC 6455 §7.4.1 (and RFC 6455 §10.4, python-websockets for the heartbeat) give each
+ * failure. A client whose opening handshake fails sends no Close frame (§4.1: "_Fail the WebSocket
+ * Connection_" before it is open); §7.1.5 then reports 1006.
+ */
 const RFC_CLOSE_CODE: Record<ProtocolErrorCode, number> = {
   WS_ERR_UNEXPECTED_RSV_1: 1002,
   WS_ERR_UNEXPECTED_RSV_2_3: 1002,
@@ -25,6 +29,17 @@ const RFC_CLOSE_CODE: Record<ProtocolErrorCode, number> = {
   WS_ERR_INVALID_COMPRESSED_DATA: 1007,
   WS_ERR_PONG_TIMEOUT: 1011,
   WS_ERR_PONGS_UNREAD: 1008,
+  // §5.1: "A client MUST close a connection if it detects a masked frame" (a protocol error).
+  WS_ERR_UNEXPECTED_MASK: 1002,
+  WS_ERR_HANDSHAKE_UNEXPECTED_STATUS: 1006,
+  WS_ERR_HANDSHAKE_INVALID_UPGRADE: 1006,
+  WS_ERR_HANDSHAKE_INVALID_ACCEPT: 1006,
+  WS_ERR_HANDSHAKE_INVALID_EXTENSION: 1006,
+  WS_ERR_HANDSHAKE_INVALID_SUBPROTOCOL: 1006,
+  WS_ERR_HANDSHAKE_TIMEOUT: 1006,
+  WS_ERR_CONNECTION_FAILED: 1006,
+  // §10.4 lets an endpoint bound its resources; a policy it sets is 1008 (§7.4.1).
+  WS_ERR_BUFFERED_AMOUNT_EXCEEDED: 1008,
 };
 
 describe('protocol errors (protocol-error.ts)', () => {
