@@ -9,11 +9,16 @@
  */
 import type { EventDetail, FrameDirection } from './inspection-hooks.js';
 
+/** Which end of a connection the inspected process is: a server's connection, or a client's. */
+export type ConnectionRole = 'server' | 'client';
+
 /** One connection in the list. Counters count everything, not only what is kept. */
 export interface ConnectionSummary {
   readonly id: number;
+  readonly role: ConnectionRole;
   /** The request path and query of the opening handshake. */
   readonly path: string;
+  /** The peer's address: the client's for a server's connection, the server's for a client's. */
   readonly remoteAddress: string;
   /** ms since the epoch. */
   readonly openedAt: number;

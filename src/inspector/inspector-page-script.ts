@@ -106,7 +106,7 @@ export function inspectorPageScript(config: PageConfig): void {
     badgeElement.title = badge.title;
     top.append(badgeElement);
     const messages = summary.messagesIn === 1 ? '1 message' : `${summary.messagesIn} messages`;
-    const meta = element('div', 'item-meta', `${summary.remoteAddress} · ${clock(summary.openedAt)} · ${messages}`);
+    const meta = element('div', 'item-meta', `${summary.role} · ${summary.remoteAddress} · ${clock(summary.openedAt)} · ${messages}`);
     item.append(top, meta);
     return item;
   }
@@ -159,7 +159,8 @@ export function inspectorPageScript(config: PageConfig): void {
     badgeElement.textContent = badge.text;
     badgeElement.title = badge.title;
     const closed = summary.closedAt === undefined ? '' : ` · closed ${clock(summary.closedAt)}`;
-    find('summary-meta').textContent = `from ${summary.remoteAddress} · opened ${clock(summary.openedAt)}${closed}`;
+    const peer = summary.role === 'client' ? `client, connected to ${summary.remoteAddress}` : `server, from ${summary.remoteAddress}`;
+    find('summary-meta').textContent = `${peer} · opened ${clock(summary.openedAt)}${closed}`;
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
     const compression = summary.compression;
     const deflate =
