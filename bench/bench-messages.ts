@@ -108,6 +108,11 @@ export interface IdleJob {
    */
   activeConnections: number;
   maxSeconds: number;
+  /**
+   * Open the connections with this client library (library-websocket.ts), which answers the
+   * server's Pings as a correct client does; only without deflate and active connections.
+   */
+  library?: ClientLibrary;
 }
 
 /** Connect, upgrade, Close handshake, TCP close; `concurrency` such cycles at a time. */

@@ -8,60 +8,16 @@
  * the measurement, sent as text (`{ binary: false }`), so neither library pays for UTF-8
  * encoding a string. The first echo on each connection is checked byte for byte.
  */
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { ClientLibrary, EchoJob, EchoResult } from './bench-messages.js';
 import { textPayload } from './client-frames.js';
 import { type EchoControl } from './echo-load.js';
 import { inBatches } from './open-websocket.js';
+import { loadLibrary, openLibraryWebSocket, type LibraryWebSocket } from './library-websocket.js';
 import { percentileOfSorted } from './statistics.js';
 
 /** Latency samples kept per measurement; beyond this the percentiles come from the first ones. */
 const MAX_LATENCY_SAMPLES = 2_000_000;
-
-/** The part of ws's client API (which statesocket's client copies) that the load uses. */
-interface LibraryWebSocket {
-  readonly readyState: number;
-  send(data: Buffer, options: { binary: boolean }): void;
-  terminate(): void;
-  on(event: 'open', listener: () => void): this;
-  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
-  on(event: 'error', listener: (error: Error) => void): this;
-  on(event: 'close', listener: (code: number) => void): this;
-  once(event: 'open', listener: () => void): this;
-  off(event: string, listener: (...args: never[]) => void): this;
-  removeAllListeners(event?: string): this;
-}
-
-type LibraryWebSocketClass = new (address: string, options: { perMessageDeflate: boolean }) => LibraryWebSocket;
-
-/** The client class of `library`; ws decides at its first load whether it uses bufferutil. */
-async function loadLibrary(library: ClientLibrary): Promise<LibraryWebSocketClass> {
-  if (library === 'statesocket') {
-    const statesocket = await import('../src/index.js');
-    return statesocket.WebSocket as unknown as LibraryWebSocketClass;
-  }
-  if (library === 'ws') process.env['WS_NO_BUFFER_UTIL'] = '1';
-  else delete process.env['WS_NO_BUFFER_UTIL'];
-  const require = createRequire(import.meta.url);
-  const ws = require('ws') as { WebSocket: LibraryWebSocketClass };
-  const bufferutilLoaded = Object.keys(require.cache).some((path) => /[\\/]bufferutil[\\/]index\.js$/.test(path));
-  if (library === 'ws+bufferutil' && !bufferutilLoaded) throw new Error('bufferutil did not load in the ws client');
-  if (library === 'ws' && bufferutilLoaded) throw new Error('bufferutil loaded although WS_NO_BUFFER_UTIL was set');
-  return ws.WebSocket;
-}
-
-function open(WebSocket: LibraryWebSocketClass, url: string): Promise<LibraryWebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    const onError = (error: Error): void => reject(error);
-    socket.on('error', onError);
-    socket.once('open', () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
-}
 
 interface Phase {
   target: number;
@@ -79,7 +35,7 @@ export async function runLibraryEchoLoad(job: EchoJob, library: ClientLibrary, c
   }
   const WebSocket = await loadLibrary(library);
   const url = `ws://127.0.0.1:${job.port}/`;
-  const opened = await inBatches(job.connections, 50, () => open(WebSocket, url));
+  const opened = await inBatches(job.connections, 50, () => openLibraryWebSocket(WebSocket, url));
   const failure = opened.find((result) => result.status === 'rejected');
   if (failure !== undefined) throw new Error(`opening a connection failed: ${(failure as PromiseRejectedResult).reason}`);
   const sockets = (opened as PromiseFulfilledResult<LibraryWebSocket>[]).map((result) => result.value);

@@ -254,6 +254,7 @@ async function measureIdle(
         // The active connections, if any, are the first client's.
         activeConnections: index === 0 ? active : 0,
         maxSeconds: workload.maxSeconds,
+        ...(workload.library !== undefined ? { library: workload.library } : {}),
       };
       clients.push(startClient(job, environment, index));
     }
