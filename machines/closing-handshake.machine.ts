@@ -46,34 +46,150 @@ export const closingHandshakeActions = {
 };
 
 /**
+ * The two roles differ in who closes TCP. §7.1.1: "the underlying TCP connection, in most normal
+ * cases, SHOULD be closed first by the server, so that it holds the TIME_WAIT state and not the
+ * client"; "the client SHOULD wait for the server to close the connection but MAY close the
+ * connection at any time after sending and receiving a close message, e.g., if it has not
+ * received a TCP Close from the server in a reasonable time period". So the server sends FIN
+ * (`closeTcp`) once closing; the client waits, its close timer bounding the wait.
+ */
+type Role = 'server' | 'client';
+
+/**
  * The heartbeat's Ping went unanswered: the peer is gone (half-open TCP) or stalled. Fail with
  * 1011 as python-websockets does ("keepalive ping timeout") and drop TCP at once: a peer that
  * answers nothing will not finish a closing handshake.
  */
 const failUnresponsive = [failWith('WS_ERR_PONG_TIMEOUT'), 'sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'destroyTcp'] as const;
 
-/** §7.1.7 while no Close was sent: send the failure's Close, read no more, close TCP first (§7.1.1). */
-const failAndSendClose = ['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'] as const;
-/** §7.1.7 once our Close is sent: no second Close (§5.5.1), read no more, close TCP (the timer runs). */
-const failAfterClose = ['stopReadingFrames', 'reportFailure', 'closeTcp'] as const;
+/**
+ * §7.1.7 while no Close was sent: send the failure's Close, read no more; the server closes TCP
+ * first (§7.1.1), the client waits for it (python-websockets: "a client waits for the server to
+ * close the TCP connection").
+ */
+function failAndSendClose(role: Role) {
+  return role === 'server'
+    ? (['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'] as const)
+    : (['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'startCloseTimer'] as const);
+}
+/** §7.1.7 once our Close is sent: no second Close (§5.5.1), read no more; the server closes TCP (the timer runs). */
+function failAfterClose(role: Role) {
+  return role === 'server' ? (['stopReadingFrames', 'reportFailure', 'closeTcp'] as const) : (['stopReadingFrames', 'reportFailure'] as const);
+}
 
 /** The branches of a received Close frame: its body decides (§5.5.1, §7.4). */
-function closeFrameBranches(answered: 'answer' | 'alreadySent') {
-  const onValid = answered === 'answer'
-    ? (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'closeTcp', 'startCloseTimer'] as const)
-    : // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
-      (['recordCloseCode', 'stopReadingFrames', 'closeTcp'] as const);
-  const onInvalid = answered === 'answer' ? failAndSendClose : failAfterClose;
+function closeFrameBranches(role: Role, answered: 'answer' | 'alreadySent') {
+  const complete = role === 'server' ? 'closeHandshakeComplete' : 'awaitingServerClose';
+  const onValid =
+    role === 'server'
+      ? answered === 'answer'
+        ? (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'closeTcp', 'startCloseTimer'] as const)
+        : // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
+          (['recordCloseCode', 'stopReadingFrames', 'closeTcp'] as const)
+      : answered === 'answer'
+        ? // §7.1.1: the client "SHOULD wait for the server to close the connection": the timer bounds the wait.
+          (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'startCloseTimer'] as const)
+        : (['recordCloseCode', 'stopReadingFrames'] as const);
+  const onInvalid = answered === 'answer' ? failAndSendClose(role) : failAfterClose(role);
   return [
-    { guard: 'hasNoCloseBody', target: 'closeHandshakeComplete', actions: onValid },
+    { guard: 'hasNoCloseBody', target: complete, actions: onValid },
     // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer".
     { guard: 'hasOneByteCloseBody', target: 'failed', actions: [failWith('WS_ERR_INVALID_CLOSE_PAYLOAD'), ...onInvalid] },
     // §7.4.1/§7.4.2: codes an endpoint must not send (1004–1006, 1015, <1000, 1016–2999, ≥5000).
     { guard: not('isValidCloseCode'), target: 'failed', actions: [failWith('WS_ERR_INVALID_CLOSE_CODE'), ...onInvalid] },
     // §8.1: invalid UTF-8 → "_Fail the WebSocket Connection_" with 1007 (§7.4.1).
     { guard: not('isUtf8CloseReason'), target: 'failed', actions: [failWith('WS_ERR_INVALID_UTF8'), ...onInvalid] },
-    { target: 'closeHandshakeComplete', actions: onValid },
+    { target: complete, actions: onValid },
   ] as const;
+}
+
+/** The states of the closing handshake after CONNECTING, for one role (the targets are siblings). */
+function closingStates(role: Role) {
+  const failAndClose = failAndSendClose(role);
+  return {
+    /** Neither side has sent a Close frame. */
+    open: {
+      on: {
+        PING_FRAME: { actions: ['sendPong', 'reportPing'] },
+        PONG_FRAME: { actions: 'reportPong' },
+        CLOSE_FRAME: closeFrameBranches(role, 'answer'),
+        // §7.1.7: "the endpoint SHOULD send a Close frame with an appropriate status code".
+        CONNECTION_FAILED: { target: 'failed', actions: failAndClose },
+        // §7.1.2: "Start the WebSocket Closing Handshake": send a Close and wait for the peer's.
+        CLOSE_REQUESTED: { target: 'closeSent', actions: ['sendCloseFrame', 'startCloseTimer'] },
+        // The peer closed TCP without a Close frame: §7.1.5, status 1006.
+        TCP_END: { target: 'closed', actions: 'closeTcp' },
+        TCP_CLOSED: { target: 'closed' },
+        // Heartbeats (the I/O layer's `heartbeatIntervalMs`): only while neither side has sent a
+        // Close; once closing, the close timer bounds the wait.
+        HEARTBEAT_DUE: { actions: ['sendHeartbeatPing', 'startPongDeadline'] },
+        PONG_TIMEOUT: { target: 'failed', actions: failUnresponsive },
+        // §5.5.2 obliges a Pong per Ping; §10.4 lets an endpoint bound its resources: a peer that
+        // floods Pings and reads none of the Pongs is failed (1008, a policy the endpoint sets).
+        PONGS_UNREAD: { target: 'failed', actions: [failWith('WS_ERR_PONGS_UNREAD'), ...failAndClose] },
+      },
+    },
+    /** §7.1.3: we sent a Close frame and wait for the peer's. */
+    closeSent: {
+      on: {
+        // §5.5.2: "an endpoint MUST send a Pong frame in response, unless it already received a
+        // Close frame" — having only sent one, it still answers (§5.5.1 forbids data frames, not control frames).
+        PING_FRAME: { actions: ['sendPong', 'reportPing'] },
+        PONG_FRAME: { actions: 'reportPong' },
+        CLOSE_FRAME: closeFrameBranches(role, 'alreadySent'),
+        CONNECTION_FAILED: { target: 'failed', actions: failAfterClose(role) },
+        // §7.1.2: the closing handshake is started once.
+        CLOSE_REQUESTED: { actions: refuse('close') },
+        CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
+        TCP_END: { target: 'closed', actions: 'closeTcp' },
+        TCP_CLOSED: { target: 'closed' },
+      },
+    },
+    ...(role === 'server'
+      ? ({
+          /** Both Close frames are exchanged; the server has closed its side of TCP and waits for the peer's. */
+          closeHandshakeComplete: {
+            on: {
+              CLOSE_REQUESTED: { actions: refuse('close') },
+              CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
+              TCP_CLOSED: { target: 'closed' },
+            },
+          },
+        } as const)
+      : ({
+          /**
+           * Both Close frames are exchanged; §7.1.1: "the client SHOULD wait for the server to close the
+           * connection but MAY close the connection at any time after sending and receiving a close
+           * message, e.g., if it has not received a TCP Close from the server in a reasonable time period".
+           */
+          awaitingServerClose: {
+            on: {
+              CLOSE_REQUESTED: { actions: refuse('close') },
+              // The server's FIN: answer with ours (§7.1.1 "the client ... closes its side").
+              TCP_END: { actions: 'closeTcp' },
+              // No TCP close from the server in time: the client drops TCP itself.
+              CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
+              TCP_CLOSED: { target: 'closed' },
+            },
+          },
+        } as const)),
+    /** §7.1.7 "_Fail the WebSocket Connection_": a Close with the error's code is sent and TCP is closing. */
+    failed: {
+      on: {
+        CLOSE_REQUESTED: { actions: refuse('close') },
+        // The client waits for the server's FIN (§7.1.1) and answers it with its own.
+        ...(role === 'client' ? ({ TCP_END: { actions: 'closeTcp' } } as const) : {}),
+        CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
+        TCP_CLOSED: { target: 'closed' },
+      },
+    },
+    /** §7.1.4: the TCP connection is closed. */
+    closed: {
+      on: {
+        CLOSE_REQUESTED: { actions: refuse('close') },
+      },
+    },
+  } as const;
 }
 
 export const closingHandshakeMachine = setup({
@@ -100,66 +216,26 @@ export const closingHandshakeMachine = setup({
       on: {
         CONNECTION_OPENED: { target: 'open', actions: 'reportOpen' },
         CLOSE_REQUESTED: { actions: refuse('close') },
+        // The client role: the opening handshake is sent (§4.1).
+        CLIENT_HANDSHAKE_SENT: { target: 'client' },
       },
     },
-    /** Neither side has sent a Close frame. */
-    open: {
-      on: {
-        PING_FRAME: { actions: ['sendPong', 'reportPing'] },
-        PONG_FRAME: { actions: 'reportPong' },
-        CLOSE_FRAME: closeFrameBranches('answer'),
-        // §7.1.7: "the endpoint SHOULD send a Close frame with an appropriate status code".
-        CONNECTION_FAILED: { target: 'failed', actions: failAndSendClose },
-        // §7.1.2: "Start the WebSocket Closing Handshake": send a Close and wait for the peer's.
-        CLOSE_REQUESTED: { target: 'closeSent', actions: ['sendCloseFrame', 'startCloseTimer'] },
-        // The peer closed TCP without a Close frame: §7.1.5, status 1006.
-        TCP_END: { target: 'closed', actions: 'closeTcp' },
-        TCP_CLOSED: { target: 'closed' },
-        // Heartbeats (the I/O layer's `heartbeatIntervalMs`): only while neither side has sent a
-        // Close; once closing, the close timer bounds the wait.
-        HEARTBEAT_DUE: { actions: ['sendHeartbeatPing', 'startPongDeadline'] },
-        PONG_TIMEOUT: { target: 'failed', actions: failUnresponsive },
-        // §5.5.2 obliges a Pong per Ping; §10.4 lets an endpoint bound its resources: a peer that
-        // floods Pings and reads none of the Pongs is failed (1008, a policy the server sets).
-        PONGS_UNREAD: { target: 'failed', actions: [failWith('WS_ERR_PONGS_UNREAD'), ...failAndSendClose] },
-      },
-    },
-    /** §7.1.3: we sent a Close frame and wait for the peer's. */
-    closeSent: {
-      on: {
-        // §5.5.2: "an endpoint MUST send a Pong frame in response, unless it already received a
-        // Close frame" — having only sent one, it still answers (§5.5.1 forbids data frames, not control frames).
-        PING_FRAME: { actions: ['sendPong', 'reportPing'] },
-        PONG_FRAME: { actions: 'reportPong' },
-        CLOSE_FRAME: closeFrameBranches('alreadySent'),
-        CONNECTION_FAILED: { target: 'failed', actions: failAfterClose },
-        // §7.1.2: the closing handshake is started once.
-        CLOSE_REQUESTED: { actions: refuse('close') },
-        CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
-        TCP_END: { target: 'closed', actions: 'closeTcp' },
-        TCP_CLOSED: { target: 'closed' },
-      },
-    },
-    /** Both Close frames are exchanged; the server has closed its side of TCP and waits for the peer's. */
-    closeHandshakeComplete: {
-      on: {
-        CLOSE_REQUESTED: { actions: refuse('close') },
-        CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
-        TCP_CLOSED: { target: 'closed' },
-      },
-    },
-    /** §7.1.7 "_Fail the WebSocket Connection_": a Close with the error's code is sent and TCP is closing. */
-    failed: {
-      on: {
-        CLOSE_REQUESTED: { actions: refuse('close') },
-        CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
-        TCP_CLOSED: { target: 'closed' },
-      },
-    },
-    /** §7.1.4: the TCP connection is closed. */
-    closed: {
-      on: {
-        CLOSE_REQUESTED: { actions: refuse('close') },
+    // The server role (the states the server has always had, at the top level).
+    ...closingStates('server'),
+    /** The client role (RFC 6455 §4.1, §7.1.1): the same states, but the server closes TCP first. */
+    client: {
+      initial: 'connecting',
+      states: {
+        /** §4.1 CONNECTING: the request is sent; there is nothing to close yet. */
+        connecting: {
+          on: {
+            CONNECTION_OPENED: { target: 'open', actions: 'reportOpen' },
+            CLOSE_REQUESTED: { actions: refuse('close') },
+            // The handshake failed or the connection could not be made: nothing was opened.
+            TCP_CLOSED: { target: 'closed' },
+          },
+        },
+        ...closingStates('client'),
       },
     },
   },

@@ -11,12 +11,19 @@
 import { and, setup } from 'xstate';
 import type { FailureCauseType, ProtocolEvent } from './protocol-events.js';
 import { failWith, refuse, sharedActions } from './shared-actions.js';
+import type { ProtocolErrorCode } from '../src/protocol-error.js';
 import {
   asksForVersion13,
   asksForWebSocketUpgrade,
   isGetRequest,
   isWellFormedUpgradeRequest,
 } from '../src/opening-handshake.js';
+import {
+  acceptsTheKey,
+  isSwitchingProtocols,
+  subprotocolWasOffered,
+  upgradesToWebSocket,
+} from '../src/client-handshake.js';
 
 export const connectionActions = {
   ...sharedActions,
@@ -40,6 +47,19 @@ export const connectionActions = {
   destroyTcp: () => {},
   /** Tell the application that the connection is closed, with §7.1.5's close code and reason. */
   reportClosed: () => {},
+  // ---- the client role (§4.1, §5.1, §5.3)
+  /** §5.3: "The masking key is a 32-bit value chosen at random by the client" — every frame sent is masked. */
+  maskOutgoingFrames: () => {},
+  /** §5.1: "A server MUST NOT mask any frames that it sends to the client": a masked one is MASKED_FRAME. */
+  expectUnmaskedFrames: () => {},
+  /** §4.1: the server's response is not 101: `unexpected-response` (or, without a listener, an error). */
+  reportUnexpectedResponse: () => {},
+  /** §4.1: "the client MUST _Fail the WebSocket Connection_": tell the application why (before any Close could be sent). */
+  reportHandshakeFailure: () => {},
+  /** §4.1: take the subprotocol the server chose (one the client offered). */
+  recordSubprotocol: () => {},
+  /** §4.1: the handshake is complete, the connection is open (CONNECTION_OPENED). */
+  completeClientHandshake: () => {},
 };
 
 /**
@@ -58,6 +78,8 @@ const failureCauses = {
   CONTROL_FRAME_TOO_LONG: failWith('WS_ERR_CONTROL_FRAME_TOO_LONG'),
   // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
   UNMASKED_FRAME: failWith('WS_ERR_EXPECTED_MASK'),
+  // §5.1: "A client MUST close a connection if it detects a masked frame" (the client role).
+  MASKED_FRAME: failWith('WS_ERR_UNEXPECTED_MASK'),
   // §5.2: "the most significant bit MUST be 0".
   INVALID_PAYLOAD_LENGTH: failWith('WS_ERR_INVALID_PAYLOAD_LENGTH'),
   // §10.4: "an implementation ... SHOULD impose a limit on frame sizes"; 1009, "too big for it to process".
@@ -71,6 +93,15 @@ const failureCauses = {
   // RFC 7692 §8: data that does not inflate fails the connection.
   CORRUPT_COMPRESSED_DATA: failWith('WS_ERR_INVALID_COMPRESSED_DATA'),
 } as const satisfies Record<FailureCauseType, ReturnType<typeof failWith>>;
+
+/**
+ * §4.1 "_Fail the WebSocket Connection_" during the client's opening handshake: no Close frame can
+ * be sent on a connection that is not open (§7.1.7 "SHOULD send a Close frame" applies once it
+ * is), so TCP is dropped; CLOSING waits for the socket's close to report 1006.
+ */
+function failOpeningHandshake<const E extends ProtocolErrorCode>(error: E) {
+  return [failWith(error), 'reportHandshakeFailure', 'destroyTcp'] as const;
+}
 
 /** Each cause fails the connection: from OPEN it starts closing; while CLOSING it stays there. */
 function failOnEachCause(target: 'closing' | undefined) {
@@ -106,6 +137,44 @@ export const connectionMachine = setup({
      * handshake". The I/O layer asked the application and keeps only a value the client offered.
      */
     isSubprotocolChosen: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.subprotocol !== undefined,
+    // ---- the client role: RFC 6455 §4.1, "the client MUST validate the server's response as follows"
+    /** §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP". */
+    isNotSwitchingProtocols: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && !isSwitchingProtocols(event),
+    /**
+     * §4.1 items 2, 3: "If the response lacks an |Upgrade| header field or the |Upgrade| header field
+     * contains a value that is not an ASCII case-insensitive match for the value "websocket"" — and
+     * the same for |Connection| and "Upgrade" — "the client MUST _Fail the WebSocket Connection_".
+     */
+    isNotWebSocketUpgradeResponse: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && !upgradesToWebSocket(event),
+    /**
+     * §4.1 item 4: "If the response lacks a |Sec-WebSocket-Accept| header field or the
+     * |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the
+     * concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the string
+     * "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" ... the client MUST _Fail the WebSocket Connection_."
+     */
+    isWrongAccept: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && !acceptsTheKey(event),
+    /**
+     * §4.1 item 5: "If the response includes a |Sec-WebSocket-Extensions| header field and this
+     * header field indicates the use of an extension that was not present in the client's
+     * handshake ... the client MUST _Fail the WebSocket Connection_."
+     */
+    isExtensionNotOffered: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.extensions === 'notOffered',
+    /**
+     * RFC 7692 §5: "If a server gives an invalid response, such as accepting a PMCE that the client
+     * did not offer, the client MUST _Fail the WebSocket Connection_"; §7.1: parameters the offer
+     * did not allow (client_max_window_bits unoffered, an unknown or repeated parameter).
+     */
+    isInvalidExtensionResponse: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.extensions === 'invalidParameters',
+    /**
+     * §4.1 item 6: "If the response includes a |Sec-WebSocket-Protocol| header field and this header
+     * field indicates the use of a subprotocol that was not present in the client's handshake ...
+     * the client MUST _Fail the WebSocket Connection_" (so also one when none was offered).
+     */
+    isSubprotocolNotOffered: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && !subprotocolWasOffered(event),
+    /** RFC 7692 §5: the server accepted the client's permessage-deflate offer. */
+    isPerMessageDeflateAccepted: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.extensions === 'agreed',
+    /** §4.1: the server named a subprotocol (one the client offered: checked before). */
+    isSubprotocolAccepted: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && event.headers['sec-websocket-protocol'] !== undefined,
   },
   actions: connectionActions,
 }).createMachine({
@@ -140,6 +209,38 @@ export const connectionMachine = setup({
         TERMINATE_REQUESTED: { target: 'closed', actions: 'destroyTcp' },
         // (A TCP connection that closes before its upgrade request is complete never gets a
         // connection: Node's HTTP server handles it, so CONNECTING has no TCP_CLOSED transition.)
+        // The client role: §4.1 "the client ... MUST send an opening handshake"; it is sent.
+        CLIENT_HANDSHAKE_SENT: { target: 'requestSent', actions: ['maskOutgoingFrames', 'expectUnmaskedFrames'] },
+      },
+    },
+    /** §4.1, the client role, still CONNECTING: the opening handshake is sent, the server's response awaited. */
+    requestSent: {
+      on: {
+        HANDSHAKE_RESPONSE: [
+          { guard: 'isNotSwitchingProtocols', target: 'closing', actions: [failWith('WS_ERR_HANDSHAKE_UNEXPECTED_STATUS'), 'reportUnexpectedResponse'] },
+          { guard: 'isNotWebSocketUpgradeResponse', target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_INVALID_UPGRADE') },
+          { guard: 'isWrongAccept', target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_INVALID_ACCEPT') },
+          { guard: 'isExtensionNotOffered', target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_INVALID_EXTENSION') },
+          { guard: 'isInvalidExtensionResponse', target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_INVALID_EXTENSION') },
+          { guard: 'isSubprotocolNotOffered', target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_INVALID_SUBPROTOCOL') },
+          {
+            guard: and(['isPerMessageDeflateAccepted', 'isSubprotocolAccepted']),
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'recordSubprotocol', 'startReadingFrames', 'completeClientHandshake'],
+          },
+          { guard: 'isPerMessageDeflateAccepted', target: 'open', actions: ['enablePerMessageDeflate', 'startReadingFrames', 'completeClientHandshake'] },
+          { guard: 'isSubprotocolAccepted', target: 'open', actions: ['recordSubprotocol', 'startReadingFrames', 'completeClientHandshake'] },
+          { target: 'open', actions: ['startReadingFrames', 'completeClientHandshake'] },
+        ],
+        RESPONSE_TIMEOUT: { target: 'closing', actions: failOpeningHandshake('WS_ERR_HANDSHAKE_TIMEOUT') },
+        // The connection could not be made or broke before the response (ECONNREFUSED, a reset).
+        TCP_CLOSED: { target: 'closed', actions: 'reportClosed' },
+        // §4.1: "the client MUST NOT send any further data" before the handshake completes.
+        SEND_REQUESTED: { actions: refuse('send') },
+        PING_REQUESTED: { actions: refuse('ping') },
+        PONG_REQUESTED: { actions: refuse('pong') },
+        // ws: terminate() while CONNECTING aborts the handshake ("closed before the connection was established").
+        TERMINATE_REQUESTED: { target: 'closing', actions: 'destroyTcp' },
       },
     },
     /** §4.2.2: "the WebSocket connection is established" and in the OPEN state. */

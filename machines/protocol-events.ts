@@ -24,6 +24,27 @@ export interface HandshakeRequestEvent {
   subprotocol?: string | undefined;
 }
 
+/**
+ * RFC 6455 §4.1: the server's answer to the client's opening handshake (the client role), as
+ * the HTTP layer parsed it, with what the client offered (so that guards read only the event).
+ */
+export interface HandshakeResponseEvent {
+  type: 'HANDSHAKE_RESPONSE';
+  /** The HTTP status code. */
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** §4.1: the |Sec-WebSocket-Accept| the key sent requires (base64 SHA-1 of key + GUID). */
+  expectedAccept: string;
+  /** §4.1: the subprotocols the client offered in |Sec-WebSocket-Protocol| (empty: none). */
+  offeredSubprotocols: readonly string[];
+  /**
+   * RFC 7692 §5/§7.1 (src/client-deflate-offer.ts): what the |Sec-WebSocket-Extensions| answer
+   * is: none, permessage-deflate with parameters the offer allowed, an extension the client did
+   * not offer, or permessage-deflate with parameters the offer did not allow.
+   */
+  extensions: 'none' | 'agreed' | 'notOffered' | 'invalidParameters';
+}
+
 /** A data frame's header has arrived (RFC 6455 §5.6); its payload follows. */
 export interface DataFrameEvent {
   type: 'TEXT_FRAME' | 'BINARY_FRAME' | 'CONTINUATION_FRAME';
@@ -63,8 +84,10 @@ export type FrameViolationType =
   | 'FRAGMENTED_CONTROL_FRAME'
   /** §5.5: a control frame longer than 125 bytes. */
   | 'CONTROL_FRAME_TOO_LONG'
-  /** §5.1: a client frame without MASK. */
+  /** §5.1: a client frame without MASK (the server role). */
   | 'UNMASKED_FRAME'
+  /** §5.1: a server frame with MASK (the client role). */
+  | 'MASKED_FRAME'
   /** §5.2: a 64-bit length with its most significant bit set, or a length not in the minimal number of bytes. */
   | 'INVALID_PAYLOAD_LENGTH'
   /** A 64-bit length beyond 2^53 - 1. */
@@ -104,6 +127,10 @@ export interface BareEvent {
     | 'CONTROL_FRAME'
     | 'PING_FRAME'
     | 'PONG_FRAME'
+    /** The client role: the opening handshake's request is sent (§4.1); the server's response is awaited. */
+    | 'CLIENT_HANDSHAKE_SENT'
+    /** The client role: no response to the opening handshake within `handshakeTimeout`. */
+    | 'RESPONSE_TIMEOUT'
     /** `acceptHandshake` sent the 101: the connection is open (for the machines that did not decide it). */
     | 'CONNECTION_OPENED'
     /** `failConnection` ran: a machine failed the connection (§7.1.7); the others follow. */
@@ -124,6 +151,7 @@ export interface BareEvent {
 
 export type ProtocolEvent =
   | HandshakeRequestEvent
+  | HandshakeResponseEvent
   | DataFrameEvent
   | CloseFrameEvent
   | CloseRequestedEvent
@@ -141,6 +169,7 @@ export const FAILURE_CAUSE_TYPES: readonly FailureCauseType[] = [
   'FRAGMENTED_CONTROL_FRAME',
   'CONTROL_FRAME_TOO_LONG',
   'UNMASKED_FRAME',
+  'MASKED_FRAME',
   'INVALID_PAYLOAD_LENGTH',
   'UNSUPPORTED_PAYLOAD_LENGTH',
   'MESSAGE_TOO_BIG',

@@ -19,7 +19,7 @@
  * Nothing here touches a socket, a timer or zlib.
  */
 import { FrameParser, type FrameHeader, type FrameParserHandler } from './frame-parser.js';
-import { encodeFrame, encodeFrameHeader } from './frame-encoder.js';
+import { encodeFrame, encodeFrameHeader, encodeMaskedFrame } from './frame-encoder.js';
 import { ProtocolError, InvalidStateError } from './protocol-error.js';
 import { CloseCode, isValidCloseCode } from './close-code.js';
 import { compiledMachines, machinesByEventType, MachineSlot, type MachineAction } from './protocol-machines.js';
@@ -27,6 +27,7 @@ import type {
   DataFrameEvent,
   FrameViolationType,
   HandshakeRequestEvent,
+  HandshakeResponseEvent,
   PayloadViolationType,
   ProtocolEvent,
 } from '../machines/protocol-events.js';
@@ -37,6 +38,7 @@ import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_P
 import { EVENT, readCloseBody, type ReceivedClose } from './frame-events.js';
 import { MessageAssembly, type MessageCompressor } from './message-assembly.js';
 import { runAction } from './protocol-effects.js';
+import { readExtensionAnswer, codecParametersForClient, type ClientPerMessageDeflateOptions } from './client-deflate-offer.js';
 
 export type { MessageCompressor } from './message-assembly.js';
 export { DiscardingOutput, type ProtocolOptions, type ProtocolOutput } from './protocol-output.js';
@@ -48,6 +50,15 @@ const EMPTY = Buffer.alloc(0);
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** The WebSocket API's readyState of each connection machine state (`requestSent` is the client's CONNECTING). */
+const READY_STATES: Readonly<Record<string, ReadyState>> = {
+  connecting: 'connecting',
+  requestSent: 'connecting',
+  open: 'open',
+  closing: 'closing',
+  closed: 'closed',
+};
 
 export class ConnectionProtocol implements FrameParserHandler {
   // The state of each machine (a row of its compiled table), by MachineSlot.
@@ -78,6 +89,10 @@ export class ConnectionProtocol implements FrameParserHandler {
   handshakeRequest: HandshakeRequestEvent | undefined;
   /** RFC 6455 §4.2.2 item 5.4: the subprotocol the server answered with ('' for none; `answerSubprotocol`). */
   subprotocol = '';
+  /** @internal The client role: the server's response, while the machines take it. */
+  handshakeResponse: HandshakeResponseEvent | undefined;
+  /** @internal §5.1, §5.3: every frame sent is masked (the client role; `maskOutgoingFrames`). */
+  maskFrames = false;
 
   /** @internal The Close frame received (its code undefined when its body had none). */
   closeReceived: ReceivedClose | undefined;
@@ -101,7 +116,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   }
 
   get readyState(): ReadyState {
-    return compiledMachines[MachineSlot.connection].states[this.#connectionState] as ReadyState;
+    return READY_STATES[compiledMachines[MachineSlot.connection].states[this.#connectionState]!]!;
   }
 
   /** The extensions in use, as the WebSocket API's `extensions` ('' or 'permessage-deflate'). */
@@ -134,6 +149,31 @@ export class ConnectionProtocol implements FrameParserHandler {
     this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
     this.dispatch(this.handshakeRequest);
     this.handshakeRequest = undefined;
+  }
+
+  /** The client role: the opening handshake's request is sent (RFC 6455 §4.1). */
+  clientHandshakeSent(): void {
+    this.dispatch(EVENT.CLIENT_HANDSHAKE_SENT);
+  }
+
+  /**
+   * The client role: the server's response to the opening handshake (§4.1), with what the client
+   * offered; `deflateOffer` is the permessage-deflate offer made (undefined: none).
+   */
+  receiveHandshakeResponse(
+    response: Omit<HandshakeResponseEvent, 'type' | 'extensions'>,
+    deflateOffer: ClientPerMessageDeflateOptions | undefined,
+  ): void {
+    const answer = readExtensionAnswer(response.headers['sec-websocket-extensions'], deflateOffer);
+    if (answer.agreed !== undefined) this.perMessageDeflateAgreed = codecParametersForClient(answer.agreed);
+    this.handshakeResponse = { type: 'HANDSHAKE_RESPONSE', ...response, extensions: answer.verdict };
+    this.dispatch(this.handshakeResponse);
+    this.handshakeResponse = undefined;
+  }
+
+  /** The client role: no response to the opening handshake in time. */
+  responseTimeout(): void {
+    this.dispatch(EVENT.RESPONSE_TIMEOUT);
   }
 
   /** Bytes from the peer, in any chunking. The core takes ownership (it unmasks in place). Read only while the machines read frames. */
@@ -349,7 +389,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** @internal A whole encoded control frame (payload ≤ 125 bytes, so its header is 2 bytes). */
   writeControlFrame(opcode: number, frame: Buffer): void {
     this.options.onFrame?.('out', opcode, frame.length - 2, true, false);
-    this.output.write(frame);
+    // §5.1: "a client MUST mask all frames that it sends to the server" (the 2-byte header is replaced).
+    this.output.write(this.maskFrames ? encodeMaskedFrame(opcode, frame.subarray(2)) : frame);
   }
 
   /** @internal A message in one frame; RFC 7692 §6: compressed ones have RSV1 set on it. */
@@ -357,7 +398,10 @@ export class ConnectionProtocol implements FrameParserHandler {
     const compress = this.compressor !== undefined && data.length >= this.compressor.threshold;
     const payload = compress ? this.compressor!.deflate(data) : data;
     this.options.onFrame?.('out', opcode, payload.length, true, compress);
-    if (payload.length < COPY_PAYLOAD_BELOW) {
+    if (this.maskFrames) {
+      // §5.3: masked into one buffer with the header (the payload is copied once, whatever its size).
+      this.output.write(encodeMaskedFrame(opcode, payload, true, compress));
+    } else if (payload.length < COPY_PAYLOAD_BELOW) {
       this.output.write(encodeFrame(opcode, payload, true, compress));
     } else {
       this.output.write(encodeFrameHeader(opcode, payload.length, true, compress));

@@ -9,6 +9,7 @@
 import { isValidCloseCode } from './close-code.js';
 import { isValidUtf8 } from './utf8-validator.js';
 import { unmask } from './masking.js';
+import { writeMaskKey } from './mask-key-pool.js';
 
 const EMPTY_BODY = new Uint8Array(0);
 
@@ -132,6 +133,32 @@ export function encodeClientFrame(opcode: number, payload: Uint8Array, maskKey: 
   if (maskKey !== null) {
     frame.set(maskKey.subarray(0, 4), keyAt);
     unmask(frame.subarray(payloadAt), maskKey, 0);
+  }
+  return frame;
+}
+
+/** The masking key of the frame being encoded (a scratch: masking reads it while the frame holds its copy). */
+const maskKeyScratch = new Uint8Array(4);
+
+/**
+ * A whole masked frame, as a client sends it (§5.1: "a client MUST mask all frames that it sends
+ * to the server"), with a fresh key from the pool (mask-key-pool.ts). The payload is copied into
+ * the frame once and masked there (§5.3): the caller's bytes are never changed, and header and
+ * payload leave in one write.
+ */
+export function encodeMaskedFrame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false): Buffer {
+  const payloadLength = payload.length;
+  checkFrame(opcode, payloadLength);
+  const keyAt = headerLengthFor(payloadLength);
+  const frame = Buffer.allocUnsafe(keyAt + 4 + payloadLength);
+  writeHeader(frame, opcode, payloadLength, fin, rsv1);
+  // §5.2: "Mask: 1 bit ... If set to 1, a masking key is present in masking-key".
+  frame[1] |= 0x80;
+  writeMaskKey(frame, keyAt, maskKeyScratch);
+  if (payloadLength > 0) {
+    const masked = frame.subarray(keyAt + 4);
+    masked.set(payload);
+    unmask(masked, maskKeyScratch, 0);
   }
   return frame;
 }

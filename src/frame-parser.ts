@@ -76,6 +76,11 @@ export class FrameParser {
   private readonly handler: FrameParserHandler;
   private allowRsv1: boolean;
   private state: ParserState = GET_INFO;
+  /**
+   * §5.1: frames to a server are masked, frames to a client are not. True (the server role)
+   * until the machines choose the client role (`expectUnmaskedFrames`).
+   */
+  expectMasked = true;
   /** Not reading: push() ignores bytes (before `start()`, after `stop()` or a violation). */
   private stopped: boolean;
 
@@ -223,11 +228,14 @@ export class FrameParser {
       this.fail('CONTROL_FRAME_TOO_LONG');
       return;
     }
-    // §5.1: "The server MUST close the connection upon receiving a frame that is not masked.
-    // In this case, a server MAY send a Close frame with a status code of 1002 (protocol
-    // error)".
-    if ((byte & 0x80) === 0) {
-      this.fail('UNMASKED_FRAME');
+    const masked = (byte & 0x80) !== 0;
+    if (masked !== this.expectMasked) {
+      // §5.1: "The server MUST close the connection upon receiving a frame that is not masked.
+      // In this case, a server MAY send a Close frame with a status code of 1002 (protocol
+      // error)" — and "A client MUST close a connection if it detects a masked frame. In this
+      // case, it MAY use the status code 1002 (protocol error)". Which side expects which is the
+      // machines' choice (`expectUnmaskedFrames`, the client role).
+      this.fail(masked ? 'MASKED_FRAME' : 'UNMASKED_FRAME');
       return;
     }
     // §5.2: "Payload length: 7 bits, 7+16 bits, or 7+64 bits".
@@ -237,7 +245,7 @@ export class FrameParser {
       this.state = GET_PAYLOAD_LENGTH_64;
     } else {
       this.header.payloadLength = length;
-      this.state = GET_MASK;
+      this.lengthRead();
     }
   }
 
@@ -253,7 +261,7 @@ export class FrameParser {
       return;
     }
     this.header.payloadLength = length;
-    this.state = GET_MASK;
+    this.lengthRead();
   }
 
   private getPayloadLength64(): void {
@@ -279,7 +287,7 @@ export class FrameParser {
       return;
     }
     this.header.payloadLength = length;
-    this.state = GET_MASK;
+    this.lengthRead();
   }
 
   /** §5.2: "Masking-key: 0 or 4 bytes ... present if the mask bit is set to 1". */
@@ -292,7 +300,16 @@ export class FrameParser {
     maskKey[1] = source[offset + 1];
     maskKey[2] = source[offset + 2];
     maskKey[3] = source[offset + 3];
+    this.headerRead();
+  }
 
+  /** The length is known: the masking key follows (frames to a server), or the header is complete (frames to a client). */
+  private lengthRead(): void {
+    if (this.expectMasked) this.state = GET_MASK;
+    else this.headerRead();
+  }
+
+  private headerRead(): void {
     const payloadLength = this.header.payloadLength;
     this.remaining = payloadLength;
     this.maskOffset = 0;
@@ -310,7 +327,7 @@ export class FrameParser {
     const end = start + length;
     const payload =
       start === 0 && end === chunk.length ? chunk : new FastBuffer(chunk.buffer, chunk.byteOffset + start, length);
-    unmask(payload, this.maskKey!, this.maskOffset);
+    if (this.expectMasked) unmask(payload, this.maskKey!, this.maskOffset);
     this.maskOffset = (this.maskOffset + length) & 3;
     this.remaining -= length;
     this.pos = end;

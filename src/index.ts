@@ -1,4 +1,8 @@
-/** statesocket's public API: the names of `ws` 8's server side, and statesocket's own additions. */
+/**
+ * statesocket's public API: the names of `ws` 8 — the server side, and the client (`new
+ * WebSocket(address, protocols, options)`; server-side and client connections are one class) —
+ * and statesocket's own additions.
+ */
 export {
   WebSocketServer,
   defaultServerOptions,
@@ -19,6 +23,7 @@ export {
   type RawData,
   type WebSocketConnectionEvents,
 } from './websocket-connection.js';
+export type { ClientOptions, ClientPerMessageDeflateOptions } from './client-options.js';
 export { startEchoServer, type EchoServer, type EchoServerOptions } from './echo-server.js';
 export { ProtocolError, InvalidStateError, type ProtocolErrorCode } from './protocol-error.js';
 export { CloseCode } from './close-code.js';

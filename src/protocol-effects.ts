@@ -15,6 +15,7 @@ import { InvalidStateError, protocolError } from './protocol-error.js';
 import { CloseCode } from './close-code.js';
 import { EVENT } from './frame-events.js';
 import { MessageAssembly } from './message-assembly.js';
+import { chosenSubprotocol } from './client-handshake.js';
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
 
 /** The heartbeat's Ping: no application data (the Pong that answers it need carry none). */
@@ -67,6 +68,19 @@ export const effects = {
   sendMessage: (core) => core.writeMessage(core.requestIsBinary ? OPCODE_BINARY : OPCODE_TEXT, core.requestData),
   sendPing: (core) => core.writeControlFrame(OPCODE_PING, encodeFrame(OPCODE_PING, core.requestData)),
   sendUnsolicitedPong: (core) => core.writeControlFrame(OPCODE_PONG, encodeFrame(OPCODE_PONG, core.requestData)),
+  // ---- connection machine, the client role
+  maskOutgoingFrames: (core) => {
+    core.maskFrames = true;
+  },
+  expectUnmaskedFrames: (core) => {
+    core.parser.expectMasked = false;
+  },
+  reportUnexpectedResponse: (core) => core.output.unexpectedResponse?.(),
+  reportHandshakeFailure: (core) => core.output.protocolError(core.failure!),
+  recordSubprotocol: (core) => {
+    core.subprotocol = chosenSubprotocol(core.handshakeResponse!.headers);
+  },
+  completeClientHandshake: (core) => core.dispatch(EVENT.CONNECTION_OPENED),
   reportClosed: (core) => {
     core.compressor?.close();
     core.output.closed(core.closeCode, core.closeReason);

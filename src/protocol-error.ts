@@ -25,6 +25,8 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_CONTROL_FRAME_TOO_LONG: CloseCode.protocolError,
   /** §5.1: "The server MUST close the connection upon receiving a frame that is not masked." */
   WS_ERR_EXPECTED_MASK: CloseCode.protocolError,
+  /** §5.1: "A client MUST close a connection if it detects a masked frame." */
+  WS_ERR_UNEXPECTED_MASK: CloseCode.protocolError,
   /** §5.2: a 64-bit length with its most significant bit set, or a length not in the minimal number of bytes. */
   WS_ERR_INVALID_PAYLOAD_LENGTH: CloseCode.protocolError,
   /** A 64-bit length beyond 2^53 - 1: too big for any limit (§10.4). */
@@ -47,6 +49,23 @@ export const ERROR_CLOSE_CODES = {
   WS_ERR_PONG_TIMEOUT: CloseCode.internalError,
   /** §10.4-style resource limit: a peer sending Pings but not reading the Pongs (1008, policy). */
   WS_ERR_PONGS_UNREAD: CloseCode.policyViolation,
+  // The client's opening handshake (§4.1): "the client MUST _Fail the WebSocket Connection_".
+  // No Close frame can be sent before the connection is open: TCP is dropped, and the
+  // application hears 1006 (§7.1.5: "the WebSocket connection is closed" without a Close).
+  /** §4.1 item 1: the status code is not 101 (ws: "Unexpected server response"). */
+  WS_ERR_HANDSHAKE_UNEXPECTED_STATUS: CloseCode.abnormalClosure,
+  /** §4.1 items 2, 3: no |Upgrade: websocket| or no |Connection: Upgrade| in the response. */
+  WS_ERR_HANDSHAKE_INVALID_UPGRADE: CloseCode.abnormalClosure,
+  /** §4.1 item 4: |Sec-WebSocket-Accept| missing or not the key's hash. */
+  WS_ERR_HANDSHAKE_INVALID_ACCEPT: CloseCode.abnormalClosure,
+  /** §4.1 item 5: an extension the client did not offer (or not as RFC 7692 §7.1 allows). */
+  WS_ERR_HANDSHAKE_INVALID_EXTENSION: CloseCode.abnormalClosure,
+  /** §4.1 item 6: a subprotocol the client did not offer, or one when none was offered. */
+  WS_ERR_HANDSHAKE_INVALID_SUBPROTOCOL: CloseCode.abnormalClosure,
+  /** No response to the opening handshake within `handshakeTimeout` (ws: "Opening handshake has timed out"). */
+  WS_ERR_HANDSHAKE_TIMEOUT: CloseCode.abnormalClosure,
+  /** The client's connection could not be made or broke before the response (Node's error is the `cause`: ECONNREFUSED, a TLS error). */
+  WS_ERR_CONNECTION_FAILED: CloseCode.abnormalClosure,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CLOSE_CODES;
@@ -59,6 +78,7 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_FRAGMENTED_CONTROL_FRAME: 'FIN must be set on a control frame',
   WS_ERR_CONTROL_FRAME_TOO_LONG: 'a control frame payload is at most 125 bytes',
   WS_ERR_EXPECTED_MASK: 'MASK must be set',
+  WS_ERR_UNEXPECTED_MASK: 'MASK must be clear',
   WS_ERR_INVALID_PAYLOAD_LENGTH: 'the length must have its most significant bit clear and use the minimal number of bytes',
   WS_ERR_UNSUPPORTED_PAYLOAD_LENGTH: 'payload length above 2^53 - 1 is not supported',
   WS_ERR_UNEXPECTED_CONTINUATION: 'a continuation frame with no message to continue',
@@ -70,6 +90,13 @@ const MESSAGES: Record<ProtocolErrorCode, string> = {
   WS_ERR_INVALID_COMPRESSED_DATA: 'invalid permessage-deflate data',
   WS_ERR_PONG_TIMEOUT: 'no Pong to the heartbeat Ping before the deadline',
   WS_ERR_PONGS_UNREAD: 'too many Pongs wait unread by the peer',
+  WS_ERR_HANDSHAKE_UNEXPECTED_STATUS: 'the server answered the opening handshake with a status other than 101',
+  WS_ERR_HANDSHAKE_INVALID_UPGRADE: 'the response lacks Upgrade: websocket or Connection: Upgrade',
+  WS_ERR_HANDSHAKE_INVALID_ACCEPT: 'invalid Sec-WebSocket-Accept header',
+  WS_ERR_HANDSHAKE_INVALID_EXTENSION: 'the server answered with an extension or parameters the client did not offer',
+  WS_ERR_HANDSHAKE_INVALID_SUBPROTOCOL: 'the server answered with a subprotocol the client did not offer',
+  WS_ERR_HANDSHAKE_TIMEOUT: 'opening handshake has timed out',
+  WS_ERR_CONNECTION_FAILED: 'the connection could not be made',
 };
 // Stryker restore all
 
@@ -90,6 +117,14 @@ export class ProtocolError extends Error {
 /** The one factory of ProtocolErrors: the close code comes from ERROR_CLOSE_CODES. */
 export function protocolError(code: ProtocolErrorCode): ProtocolError {
   return new ProtocolError(code, ERROR_CLOSE_CODES[code], MESSAGES[code]);
+}
+
+/** The client's connection failed below WebSocket (TCP, TLS, HTTP): Node's error is the cause, its message the message. */
+export function connectionFailed(cause: Error): ProtocolError {
+  const error = protocolError('WS_ERR_CONNECTION_FAILED');
+  error.message = cause.message;
+  (error as { cause?: unknown }).cause = cause;
+  return error;
 }
 
 /**

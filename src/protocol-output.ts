@@ -29,6 +29,8 @@ export interface ProtocolOutput {
   handshakeHeaders?(headers: string[]): void;
   /** Send PONG_TIMEOUT (via `pongTimeout()`) unless a Pong or any byte arrives within the heartbeat deadline. */
   startPongDeadline(): void;
+  /** The client role: the server answered the opening handshake with a status other than 101 (§4.1). */
+  unexpectedResponse?(): void;
   /** The handshake succeeded: the connection is open. */
   opened(): void;
   message(data: Buffer, isBinary: boolean): void;

@@ -77,7 +77,11 @@ export class SocketOutput implements ProtocolOutput {
   }
 
   destroyTcp(): void {
-    this.connection.socket.destroy();
+    this.connection.dropTcp();
+  }
+
+  unexpectedResponse(): void {
+    this.connection.unexpectedResponse();
   }
 
   startCloseTimer(): void {
@@ -91,7 +95,9 @@ export class SocketOutput implements ProtocolOutput {
     this.connection.heartbeatMarks |= HeartbeatMark.awaitingPong;
   }
 
-  opened(): void {}
+  opened(): void {
+    this.connection.emitFromCore('open');
+  }
 
   message(data: Buffer, isBinary: boolean): void {
     this.connection.deliverMessage(data, isBinary);

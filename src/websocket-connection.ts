@@ -1,9 +1,14 @@
 /**
- * One WebSocket connection: the I/O layer around a ConnectionProtocol. It moves bytes between
- * the socket and the protocol core, owns the close timer, applies backpressure, and turns the
- * core's output into events for the application — with the names and semantics of `ws` 8's
- * `WebSocket` on the server side (numeric `readyState`, `send(data, options, cb)`, `binaryType`,
- * `pause`/`resume`, `close (code, reason: Buffer)`).
+ * One WebSocket connection, server side or client side (one class for both roles, as in `ws`):
+ * the I/O layer around a ConnectionProtocol. It moves bytes between the socket and the protocol
+ * core, owns the close timer, applies backpressure, and turns the core's output into events for
+ * the application — with the names and semantics of `ws` 8's `WebSocket` (numeric `readyState`,
+ * `send(data, options, cb)`, `binaryType`, `pause`/`resume`, `close (code, reason: Buffer)`).
+ *
+ * `new WebSocket(address, protocols?, options?)` makes a client (RFC 6455 §4.1): the opening
+ * handshake is src/client-request.ts's, the options src/client-options.ts's; the machines take
+ * the client role from the first event (CLIENT_HANDSHAKE_SENT). WebSocketServer makes the
+ * server side's connections.
  *
  * Events (typed, see WebSocketConnectionEvents): `message` (data, isBinary), `ping` (data),
  * `pong` (data), `close` (code, reason), `error` (ProtocolError — emitted only when a listener is
@@ -11,7 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { ConnectionProtocol, type ProtocolOptions, type ReadyState } from './connection-protocol.js';
 import type { ProtocolTransition } from './protocol-machines.js';
 import type { ProtocolEvent } from '../machines/protocol-events.js';
@@ -32,6 +37,9 @@ import {
   type ConnectedSocket,
 } from './socket-output.js';
 import { HeartbeatMark, type HeartbeatSweep } from './heartbeat-sweep.js';
+import { ClientHandshake } from './client-request.js';
+import { clientConnectionOptions, clientSubprotocols, clientUrl, deflateOffer, type ClientOptions } from './client-options.js';
+import { connectionFailed, protocolError } from './protocol-error.js';
 
 
 function createCompressor(agreed: NegotiatedPerMessageDeflate, options: PerMessageDeflateOptions): PerMessageDeflateCodec {
@@ -95,11 +103,26 @@ export type SendCallback = (error?: Error | null) => void;
 
 /** The events of a connection and their arguments. */
 export interface WebSocketConnectionEvents {
+  /** The client role: the opening handshake completed (the server side's connections are open when handed over). */
+  open: [];
+  /** The client role: the server's 101 response, before it is checked (as ws). */
+  upgrade: [response: IncomingMessage];
+  /**
+   * The client role: the server answered with a status other than 101 (RFC 6455 §4.1). Without a
+   * listener the connection fails (`error` with WS_ERR_HANDSHAKE_UNEXPECTED_STATUS, then `close`
+   * 1006); with one, the application reads or drops the response (`request.destroy()`), and
+   * `close` 1006 follows once its connection is gone.
+   */
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
   message: [data: RawData, isBinary: boolean];
   /** RFC 6455 §7.1.5's close code (1005: the Close had none, 1006: none was received) and reason. */
   close: [code: number, reason: Buffer];
   ping: [data: Buffer];
   pong: [data: Buffer];
+  /**
+   * A ProtocolError: the peer broke the protocol, or (the client role) the handshake failed or the
+   * connection could not be made (`WS_ERR_CONNECTION_FAILED`, Node's error as `cause`).
+   */
   error: [error: ProtocolError];
 }
 
@@ -136,6 +159,14 @@ export class WebSocketConnection extends EventEmitter {
 
   /** The request path and query of the opening handshake, e.g. `/chat?room=1`. */
   readonly requestUrl: string;
+  /** @internal The socket (the client role: once the server upgraded the connection). */
+  socket: Socket;
+  /** @internal */ readonly options: ConnectionOptions;
+  /** @internal The client role: the opening handshake, until the server answered. */
+  clientHandshake: ClientHandshake | undefined;
+  /** @internal The client role: the server upgraded the connection (the socket is this connection's). */
+  upgraded = false;
+  private readonly clientAddress: string;
   private readonly protocolCore: ConnectionProtocol;
   private binaryTypeValue: BinaryType = 'nodebuffer';
   /** @internal */ closeTimer: NodeJS.Timeout | undefined;
@@ -157,15 +188,45 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal The first exception an application listener threw while the core was handling input. */
   listenerError: { error: unknown } | undefined;
 
+  /**
+   * A client (RFC 6455 §4.1): connects to `address` (`ws://` or `wss://`; `http(s)://` as ws)
+   * offering `protocols`, and emits `open` once the server's response passed every check.
+   * @throws SyntaxError for an invalid URL, scheme or subprotocol list (as ws)
+   */
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
   /** @internal Created by WebSocketServer for each upgrade request. */
+  constructor(socket: Socket, request: IncomingMessage, options: ConnectionOptions);
   constructor(
-    /** @internal */ readonly socket: Socket,
-    request: IncomingMessage,
-    /** @internal */ readonly options: ConnectionOptions,
+    addressOrSocket: string | URL | Socket,
+    protocolsOrRequest?: string | string[] | IncomingMessage,
+    options?: ClientOptions | ConnectionOptions,
   ) {
     super();
-    this.requestUrl = request.url ?? '/';
-    this.protocolCore = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(options));
+    if (typeof addressOrSocket === 'string' || addressOrSocket instanceof URL) {
+      // The client role.
+      const url = clientUrl(addressOrSocket);
+      const clientOptions = (options ?? {}) as ClientOptions;
+      const subprotocols = clientSubprotocols(protocolsOrRequest as string | string[] | undefined);
+      const offer = deflateOffer(clientOptions);
+      this.clientAddress = url.href;
+      this.requestUrl = `${url.pathname}${url.search}`;
+      this.socket = undefined as unknown as Socket;
+      this.options = clientConnectionOptions(clientOptions, offer);
+      this.protocolCore = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(this.options));
+      this.clientHandshake = new ClientHandshake(this, url, subprotocols, offer, clientOptions);
+      this.protocolCore.clientHandshakeSent();
+      return;
+    }
+    this.clientAddress = '';
+    this.socket = addressOrSocket;
+    this.options = options as ConnectionOptions;
+    this.requestUrl = (protocolsOrRequest as IncomingMessage).url ?? '/';
+    this.protocolCore = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(this.options));
+  }
+
+  /** The client role: the URL connected to, as ws's `url`; '' on the server side. */
+  get url(): string {
+    return this.clientAddress;
   }
 
   private protocolOptions(options: ConnectionOptions): ProtocolOptions {
@@ -224,7 +285,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Bytes written but not yet handed to the operating system (as in the browser API). */
   get bufferedAmount(): number {
-    return this.socket.writableLength;
+    return this.socket === undefined ? 0 : this.socket.writableLength;
   }
 
   /** The current state of each protocol machine. */
@@ -270,8 +331,15 @@ export class WebSocketConnection extends EventEmitter {
     this.afterWrite(callback);
   }
 
-  /** Start the closing handshake (RFC 6455 §7.1.2); once closing or closed, nothing happens (as in ws). */
+  /**
+   * Start the closing handshake (RFC 6455 §7.1.2); once closing or closed, nothing happens (as in
+   * ws). A client still CONNECTING abandons the handshake (as ws: `close` 1006 follows).
+   */
   close(code?: number, reason?: string | Buffer): void {
+    if (this.clientHandshake !== undefined && this.readyState === WebSocketConnection.CONNECTING) {
+      this.terminate();
+      return;
+    }
     this.refused(() => this.protocolCore.close(code, reason), undefined);
   }
 
@@ -282,14 +350,14 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Stop reading from the peer: no `message`, `ping` or `pong` until `resume()`. */
   pause(): void {
-    if (this.readyState === WebSocketConnection.CLOSED) return;
+    if (this.readyState === WebSocketConnection.CLOSED || this.socket === undefined) return;
     this.pausedByApplication = true;
     this.socket.pause();
   }
 
   /** Read from the peer again (unless backpressure holds reading). */
   resume(): void {
-    if (this.readyState === WebSocketConnection.CLOSED) return;
+    if (this.readyState === WebSocketConnection.CLOSED || this.socket === undefined) return;
     this.pausedByApplication = false;
     if (!this.readingPaused) this.socket.resume();
   }
@@ -367,6 +435,72 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('drain', socketOnDrain);
     this.options.heartbeat?.add(this);
     return true;
+  }
+
+  /**
+   * @internal The client role: the server answered the opening handshake; `socket` and `head` when
+   * it upgraded the connection (the machines check the response, §4.1).
+   */
+  receiveHandshakeResponse(response: IncomingMessage, socket: Socket | undefined, head: Buffer | undefined): void {
+    const handshake = this.clientHandshake!;
+    if (socket !== undefined) {
+      this.upgraded = true;
+      this.attachSocket(socket);
+      this.emitFromCore('upgrade', response);
+    }
+    this.protocolCore.receiveHandshakeResponse(
+      { status: response.statusCode ?? 0, headers: response.headers, ...handshake.responseContext() },
+      handshake.deflateOffer,
+    );
+    if (socket !== undefined && this.readyState === WebSocketConnection.OPEN) {
+      this.clientHandshake = undefined;
+      socket.setNoDelay(true);
+      if (head !== undefined && head.length > 0) socket.unshift(head);
+      socket.on('data', socketOnData);
+      socket.on('end', socketOnEnd);
+      socket.on('drain', socketOnDrain);
+    }
+    this.rethrowListenerError();
+  }
+
+  /** The socket's error and close listeners (data follows once the handshake is accepted). */
+  private attachSocket(socket: Socket): void {
+    this.socket = socket;
+    (socket as ConnectedSocket)[kConnection] = this;
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+  }
+
+  /** @internal The client role: no response within `handshakeTimeout`. */
+  responseTimeout(): void {
+    this.protocolCore.responseTimeout();
+    this.rethrowListenerError();
+  }
+
+  /** @internal The client role: the connection could not be made (ECONNREFUSED, TLS, a reset before the answer). */
+  emitClientError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emitFromCore('error', connectionFailed(error));
+  }
+
+  /** @internal The client role: the machines found a status other than 101 (RFC 6455 §4.1). */
+  unexpectedResponse(): void {
+    const handshake = this.clientHandshake!;
+    if (this.listenerCount('unexpected-response') > 0) {
+      this.emitFromCore('unexpected-response', handshake.request, handshake.response!);
+      return;
+    }
+    if (this.listenerCount('error') > 0) {
+      const error = protocolError('WS_ERR_HANDSHAKE_UNEXPECTED_STATUS');
+      error.message = `Unexpected server response: ${handshake.response!.statusCode}`;
+      this.emitFromCore('error', error);
+    }
+    handshake.abort();
+  }
+
+  /** @internal Drop TCP now: the socket, or (the client role) the request not yet upgraded. */
+  dropTcp(): void {
+    if (this.socket !== undefined) this.socket.destroy();
+    else this.clientHandshake?.abort();
   }
 
   /** @internal Bytes from the socket. */

@@ -25,6 +25,24 @@ const handshakeRequest = fc.record({
   ),
 });
 
+/** The client role: the server's response, valid or broken in each way §4.1 names. */
+const handshakeResponse = fc.record({
+  type: fc.constant('HANDSHAKE_RESPONSE' as const),
+  status: fc.constantFrom(101, 200, 404),
+  expectedAccept: fc.constant('s3pPLMBiTxaQ9kYGzzhZRbK+xOo='),
+  offeredSubprotocols: fc.constantFrom([], ['chat.v1'], ['chat.v1', 'chat.v2']),
+  extensions: fc.constantFrom('none' as const, 'agreed' as const, 'notOffered' as const, 'invalidParameters' as const),
+  headers: fc.record(
+    {
+      upgrade: fc.constantFrom('websocket', 'WebSocket', 'h2c'),
+      connection: fc.constantFrom('Upgrade', 'keep-alive, upgrade', 'close'),
+      'sec-websocket-accept': fc.constantFrom('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'wrong'),
+      'sec-websocket-protocol': fc.constantFrom('chat.v1', 'chat.v3'),
+    },
+    { requiredKeys: [] },
+  ),
+});
+
 const dataFrame = fc.record({
   type: fc.constantFrom('TEXT_FRAME' as const, 'BINARY_FRAME' as const, 'CONTINUATION_FRAME' as const),
   fin: fc.boolean(),
@@ -46,6 +64,7 @@ const bare = fc.constantFrom(
 
 export const protocolEvent: fc.Arbitrary<ProtocolEvent> = fc.oneof(
   handshakeRequest as fc.Arbitrary<ProtocolEvent>,
+  handshakeResponse as fc.Arbitrary<ProtocolEvent>,
   dataFrame,
   closeFrame,
   bare,

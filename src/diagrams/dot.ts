@@ -269,9 +269,15 @@ export interface DotLayout {
  * Layouts to try, in order of preference: svg.ts draws a machine with the first under which
  * Graphviz's layout has no label on a label, a state or a line (label-collisions.ts).
  */
-export const DOT_LAYOUTS: readonly DotLayout[] = [0.3, 0.45, 0.2, 0.6].flatMap((nodesep) =>
-  [0.6, 0.9].flatMap((ranksep) => [true, false].map((orderedEdges) => ({ nodesep, ranksep, orderedEdges }))),
-);
+export const DOT_LAYOUTS: readonly DotLayout[] = [
+  ...[0.3, 0.45, 0.2, 0.6].flatMap((nodesep) =>
+    [0.6, 0.9].flatMap((ranksep) => [true, false].map((orderedEdges) => ({ nodesep, ranksep, orderedEdges }))),
+  ),
+  // Wider spacing, tried last: the closing-handshake machine with both roles needs more room.
+  ...[0.8, 1.0, 0.3, 0.45].flatMap((nodesep) =>
+    [1.2, 1.6, 0.9].flatMap((ranksep) => [true, false].map((orderedEdges) => ({ nodesep, ranksep, orderedEdges }))),
+  ),
+];
 
 /** `header` lines become `//` comments before the graph. */
 export function toDot(graph: MachineGraph, header: readonly string[] = [], layout: DotLayout = DOT_LAYOUTS[0]!): string {

@@ -40,6 +40,13 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
         "The opening handshake (§4) is not done: the server waits for the client's HTTP Upgrade request and " +
         'answers it with 101 Switching Protocols, or with an HTTP error status and a closed connection when the ' +
         'request is not a valid WebSocket handshake (§4.2.1, §4.2.2). This is what the RFC calls CONNECTING.',
+      requestSent:
+        "The client role's CONNECTING (§4.1): the client sent its opening handshake and waits for the server's " +
+        'response, which it "MUST validate": status 101, `Upgrade: websocket`, `Connection: Upgrade`, the ' +
+        '`Sec-WebSocket-Accept` its key calls for, no extension or subprotocol it did not offer. Each failed check ' +
+        'is its own guard and error (no Close frame can be sent yet: TCP is dropped, close code 1006); a status ' +
+        'other than 101 goes to the application as `unexpected-response`. Every frame the client sends from here ' +
+        'on is masked (§5.3), and a masked frame from the server fails the connection (§5.1).',
       open:
         'The handshake succeeded. Once the server has sent its response, §4.2.2 says it "considers the WebSocket ' +
         'connection to be established and that the WebSocket connection is in the OPEN state": data frames may ' +
@@ -111,6 +118,27 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
         "(the close code failConnection names, e.g. 1002 for a protocol error, 1007 for invalid UTF-8; §7.4.1) unless " +
         'a Close was already sent, further frames are ignored, and TCP is being closed.',
       closed: 'The TCP connection is closed (§7.1.4: "_The WebSocket Connection is Closed_").',
+      client:
+        'The client role: the same closing handshake, except for who closes TCP. §7.1.1: the TCP connection ' +
+        '"SHOULD be closed first by the server", and "the client SHOULD wait for the server to close the ' +
+        'connection" — so no state of the client sends FIN first; its close timer bounds every wait.',
+      'client.connecting':
+        "The client's opening handshake is sent and not yet accepted (§4.1): nothing to close; close() is refused " +
+        '(the connection abandons the handshake instead). A failed handshake ends here in `closed`.',
+      'client.open':
+        'Neither side has sent a Close frame: Pings are answered, a Close frame is checked and echoed as on the ' +
+        'server side; failing the connection sends the Close (§7.1.7) but leaves closing TCP to the server.',
+      'client.closeSent':
+        "The client started the closing handshake (§7.1.2) and waits for the server's Close, or for its close timer.",
+      'client.awaitingServerClose':
+        'Both Close frames have been exchanged; §7.1.1: the client "SHOULD wait for the server to close the ' +
+        'connection but MAY close the connection at any time ... if it has not received a TCP Close from the ' +
+        'server in a reasonable time period". The FIN of the server is answered with one of the client; the close ' +
+        'timer drops TCP if the server never closes it.',
+      'client.failed':
+        '"_Fail the WebSocket Connection_" (§7.1.7) as a client: the failure\'s Close frame was sent (unless one ' +
+        "was already), no further frame is read, and the client waits for the server to close TCP, within its close timer.",
+      'client.closed': 'The TCP connection is closed (§7.1.4).',
     },
   },
 };

@@ -13,6 +13,7 @@ import type {
   DataFrameEvent,
   FailureCauseType,
   HandshakeRequestEvent,
+  HandshakeResponseEvent,
   ProtocolEvent,
 } from '../../machines/protocol-events.js';
 import { FAILURE_CAUSE_TYPES } from '../../machines/protocol-events.js';
@@ -41,6 +42,23 @@ export function isInProcessOnly(machineId: MachineId, source: string, eventType:
   return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
 }
 
+/** The events only a client connection hears (the server's response, the mask rule of §5.1 for clients). */
+const CLIENT_ROLE_EVENTS: ReadonlySet<string> = new Set(['CLIENT_HANDSHAKE_SENT', 'HANDSHAKE_RESPONSE', 'RESPONSE_TIMEOUT', 'MASKED_FRAME']);
+
+/** A state only a client connection is in (`requestSent`, the closing-handshake machine's `client.*`). */
+export function isClientRoleState(state: string): boolean {
+  return state === 'requestSent' || state === 'client' || state.startsWith('client.');
+}
+
+/**
+ * Branches of the client role: a server cannot be driven into them over the wire, so their
+ * paths (`<machine>.client-<generator>.<nn>`) run on the machines and the compiled tables only;
+ * test/client-*.test.ts takes them over TCP with the client against hand-written servers.
+ */
+export function isClientRole(source: string, eventType: string): boolean {
+  return CLIENT_ROLE_EVENTS.has(eventType) || isClientRoleState(source);
+}
+
 /** What each failure cause is on the wire (wire-adapter.ts sends it), for reports. */
 export const failureCauseDescriptions: Record<FailureCauseType, string> = {
   RSV1_NOT_ALLOWED: 'a Ping with RSV1 set',
@@ -49,6 +67,7 @@ export const failureCauseDescriptions: Record<FailureCauseType, string> = {
   FRAGMENTED_CONTROL_FRAME: 'a Ping with FIN clear',
   CONTROL_FRAME_TOO_LONG: 'a Ping with a 126-byte payload',
   UNMASKED_FRAME: 'an unmasked frame',
+  MASKED_FRAME: 'a masked frame from the server (the client role)',
   INVALID_PAYLOAD_LENGTH: 'a 64-bit length with its top bit set',
   UNSUPPORTED_PAYLOAD_LENGTH: 'a 64-bit length of 2^53',
   MESSAGE_TOO_BIG: 'a binary frame announcing 2^40 bytes',
@@ -106,6 +125,38 @@ const handshakeRequests: HandshakeRequestEvent[] = [
   handshake('GET', SUBPROTOCOL_OFFER, false, 'chat.v2'),
 ];
 
+/** The client role: the key of the sample responses (RFC 6455 §1.3's example) and its accept value. */
+const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+function handshakeResponse(
+  status: number,
+  headerChanges: Record<string, string | undefined>,
+  extensions: HandshakeResponseEvent['extensions'] = 'none',
+  offeredSubprotocols: readonly string[] = ['chat.v2', 'chat.v1'],
+): HandshakeResponseEvent {
+  const headers: Record<string, string> = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': SAMPLE_ACCEPT };
+  for (const [name, value] of Object.entries(headerChanges)) {
+    if (value === undefined) delete headers[name];
+    else headers[name] = value;
+  }
+  return { type: 'HANDSHAKE_RESPONSE', status, headers, expectedAccept: SAMPLE_ACCEPT, offeredSubprotocols, extensions };
+}
+
+/** Every branch of the connection machine's HANDSHAKE_RESPONSE (the client role, RFC 6455 §4.1). */
+const handshakeResponses: HandshakeResponseEvent[] = [
+  handshakeResponse(404, {}),
+  handshakeResponse(101, { upgrade: undefined }),
+  handshakeResponse(101, { connection: 'keep-alive' }),
+  handshakeResponse(101, { 'sec-websocket-accept': 'dGhlIHNhbXBsZSBub25jZQ==' }),
+  handshakeResponse(101, { 'sec-websocket-extensions': 'x-webkit-deflate-frame' }, 'notOffered'),
+  handshakeResponse(101, { 'sec-websocket-extensions': 'permessage-deflate; x=1' }, 'invalidParameters'),
+  handshakeResponse(101, { 'sec-websocket-protocol': 'chat.v3' }),
+  handshakeResponse(101, { 'sec-websocket-protocol': 'chat.v1', 'sec-websocket-extensions': 'permessage-deflate' }, 'agreed'),
+  handshakeResponse(101, { 'sec-websocket-extensions': 'permessage-deflate' }, 'agreed'),
+  handshakeResponse(101, { 'sec-websocket-protocol': 'chat.v1' }),
+  handshakeResponse(101, {}),
+];
+
 function closeFrame(payloadLength: number, code: number, reasonIsUtf8 = true): CloseFrameEvent {
   return { type: 'CLOSE_FRAME', payloadLength, code, reasonIsUtf8 };
 }
@@ -138,6 +189,9 @@ function dataFrames(): DataFrameEvent[] {
 export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
   connection: [
     ...handshakeRequests,
+    { type: 'CLIENT_HANDSHAKE_SENT' },
+    ...handshakeResponses,
+    { type: 'RESPONSE_TIMEOUT' },
     { type: 'TCP_CLOSED' },
     // The server's own close first: CLOSING is then reached with frames still read, so that the
     // failure causes in CLOSING are paths a wire can take.
@@ -149,6 +203,7 @@ export const machineSamples: Record<MachineId, readonly ProtocolEvent[]> = {
   ],
   message: [...dataFrames(), { type: 'FRAME_END' }, { type: 'CONTROL_FRAME' }],
   closingHandshake: [
+    { type: 'CLIENT_HANDSHAKE_SENT' },
     { type: 'CONNECTION_OPENED' },
     { type: 'PING_FRAME' },
     { type: 'PONG_FRAME' },
@@ -203,6 +258,20 @@ export function describeEvent(event: ProtocolEvent): string {
     }
     case 'CLOSE_REQUESTED':
       return `CLOSE_REQUESTED(${event.code})`;
+    case 'HANDSHAKE_RESPONSE': {
+      const notes: string[] = [];
+      if (event.status !== 101) notes.push(String(event.status));
+      const defaults: Record<string, string> = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': event.expectedAccept };
+      for (const name of ['upgrade', 'connection', 'sec-websocket-accept']) {
+        const value = event.headers[name];
+        if (value === undefined) notes.push(`no ${name}`);
+        else if (value !== defaults[name]) notes.push(name === 'sec-websocket-accept' ? 'wrong accept' : `${name}: ${String(value)}`);
+      }
+      if (event.extensions !== 'none') notes.push(`extensions ${event.extensions}`);
+      const protocol = event.headers['sec-websocket-protocol'];
+      if (protocol !== undefined) notes.push(`subprotocol ${String(protocol)}`);
+      return `HANDSHAKE_RESPONSE(${notes.length ? notes.join(', ') : 'valid'})`;
+    }
     default:
       return event.type;
   }

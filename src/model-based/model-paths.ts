@@ -29,7 +29,7 @@ import { createTestModel } from 'xstate/graph';
 import { closingHandshakeMachine, connectionMachine, messageMachine } from '../../machines/index.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { statePath } from '../compiled-machine.js';
-import { describeEvent, isInProcessOnly, machineSamples, MACHINE_IDS, type MachineId } from './event-samples.js';
+import { describeEvent, isClientRole, isInProcessOnly, machineSamples, MACHINE_IDS, type MachineId } from './event-samples.js';
 
 export const machinesById: Record<MachineId, AnyStateMachine> = {
   connection: connectionMachine,
@@ -45,10 +45,20 @@ export interface PathStep {
 
 export type PathGenerator = 'shortest' | 'simple';
 
+/**
+ * The role a path plays: `server` paths run on the machines and over TCP against the echo server;
+ * `client` paths (a step of the client role, `isClientRole`) run on the machines only.
+ */
+export type PathRole = 'server' | 'client';
+
 export interface ModelPath {
-  /** `<machine>.<generator>.<nn>`, e.g. `closingHandshake.shortest.07`; stable while machines and samples are. */
+  /**
+   * `<machine>.<generator>.<nn>` (the server role) or `<machine>.client-<generator>.<nn>`, e.g.
+   * `closingHandshake.shortest.07`; stable while machines and samples are.
+   */
   readonly id: string;
   readonly machineId: MachineId;
+  readonly role: PathRole;
   readonly generator: PathGenerator;
   /** The machine's initial state. */
   readonly initialState: string;
@@ -88,8 +98,8 @@ function isWireFeasible(steps: readonly PathStep[]): boolean {
 
 const NEEDS_DEFLATE: ReadonlySet<string> = new Set(['INFLATED_TOO_BIG', 'CORRUPT_COMPRESSED_DATA', 'INFLATED_TEXT_NOT_UTF8']);
 
-/** Generates the paths of one machine. */
-export function generateMachinePaths(machineId: MachineId): ModelPath[] {
+/** Generates the paths of one machine in one role (the client role: those with a client-role step). */
+export function generateMachinePaths(machineId: MachineId, role: PathRole = 'server'): ModelPath[] {
   const machine = machinesById[machineId];
   const events = machineSamples[machineId] as ProtocolEvent[];
   const initialState = statePath(initialTransition(machine)[0].value);
@@ -108,6 +118,7 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
     events.filter(
       (event) =>
         !isInProcessOnly(machineId, statePath(snapshot.value), event.type) &&
+        (role === 'client' || !isClientRole(statePath(snapshot.value), event.type)) &&
         machine.getTransitionData(snapshot as never, event).length > 0,
     );
   const isInitial = (snapshot: AnyMachineSnapshot) => statePath(snapshot.value) === initialState;
@@ -137,7 +148,18 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
       return !all.some((other, j) => j !== index && isPrefixOf(own, other) && (own.length < other.length || j < index));
     });
   };
-  const shortestPaths = withoutPrefixes(shortest.filter(isWireFeasible));
+  // The client role's paths are those that take a client-role step (the rest are the server's).
+  let source = initialState;
+  const ofRole = (steps: PathStep[]) => {
+    if (role === 'server') return true;
+    source = initialState;
+    return steps.some((step) => {
+      const client = isClientRole(source, step.event.type);
+      source = step.state;
+      return client;
+    });
+  };
+  const shortestPaths = withoutPrefixes(shortest.filter(isWireFeasible).filter(ofRole));
 
   const paths: ModelPath[] = [];
   const add = (generator: PathGenerator, list: PathStep[][]) =>
@@ -145,19 +167,34 @@ export function generateMachinePaths(machineId: MachineId): ModelPath[] {
       .filter((steps) => steps.length > 0)
       .forEach((steps, index) =>
         paths.push({
-          id: `${machineId}.${generator}.${String(index + 1).padStart(2, '0')}`,
+          id: `${machineId}.${role === 'client' ? 'client-' : ''}${generator}.${String(index + 1).padStart(2, '0')}`,
           machineId,
+          role,
           generator,
           initialState,
           steps,
         }),
       );
   add('shortest', shortestPaths);
+  // The client role takes the shortest paths only: they reach every branch, and its simple paths
+  // would repeat every response sample before every later step (hundreds of paths, nothing new).
+  if (role === 'client') return paths;
   add('simple', withoutPrefixes(simple.filter(isWireFeasible), shortestPaths).filter((steps) => !shortestPaths.some((other) => isPrefixOf(keys(steps), keys(other)))));
   return paths;
 }
 
-/** The paths of every machine, connection first. */
+/** The machines whose states differ by role (the message machine is the same for both). */
+const MACHINES_WITH_CLIENT_ROLE: readonly MachineId[] = ['connection', 'closingHandshake'];
+
+/** The paths of every machine, connection first: the server role's, then the client role's. */
 export function generatePaths(): ModelPath[] {
-  return MACHINE_IDS.flatMap(generateMachinePaths);
+  return [
+    ...MACHINE_IDS.flatMap((id) => generateMachinePaths(id, 'server')),
+    ...MACHINES_WITH_CLIENT_ROLE.flatMap((id) => generateMachinePaths(id, 'client')),
+  ];
+}
+
+/** The paths a server can be driven along over the wire (the probe, the TCP runs). */
+export function generateServerPaths(): ModelPath[] {
+  return generatePaths().filter((path) => path.role === 'server');
 }

@@ -28,6 +28,8 @@ const RULE_OF_CAUSE = {
   FRAGMENTED_CONTROL_FRAME: 'fragmentedControlFrame',
   CONTROL_FRAME_TOO_LONG: 'controlFrameTooLong',
   UNMASKED_FRAME: 'unmaskedFrame',
+  // The client role's side of §5.1 (never sent to the server: in-process paths only).
+  MASKED_FRAME: 'unmaskedFrame',
   INVALID_PAYLOAD_LENGTH: 'invalidPayloadLength',
   UNSUPPORTED_PAYLOAD_LENGTH: 'messageTooBig',
   MESSAGE_TOO_BIG: 'messageTooBig',

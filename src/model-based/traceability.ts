@@ -211,7 +211,8 @@ export function traceabilityDocument(cases: readonly TracedCase[], paths: readon
 
   lines.push('## Generated paths', '');
   lines.push(
-    `${paths.length} paths (src/model-based/model-paths.ts), each run against its machine, its compiled table and, over TCP, the echo server. ` +
+    `${paths.length} paths (src/model-based/model-paths.ts), each run against its machine, its compiled table and, over TCP, the echo server; ` +
+      `the ${paths.filter((path) => path.role === 'client').length} paths of the client role (\`client-\` in their id) run on the machine and the table only. ` +
       'Each step is the sample event and the state it leads to.',
     '',
   );

@@ -195,6 +195,11 @@ export class WireAdapter {
       case 'HEARTBEAT_DUE':
       case 'PONG_TIMEOUT':
       case 'PONGS_UNREAD':
+      // The client role: a server cannot be driven into it over the wire (in-process paths only).
+      case 'CLIENT_HANDSHAKE_SENT':
+      case 'HANDSHAKE_RESPONSE':
+      case 'RESPONSE_TIMEOUT':
+      case 'MASKED_FRAME':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
       default:

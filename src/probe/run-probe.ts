@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MACHINE_IDS, type MachineId } from '../model-based/event-samples.js';
-import { describePath, generatePaths, type ModelPath } from '../model-based/model-paths.js';
+import { describePath, generateServerPaths, type ModelPath } from '../model-based/model-paths.js';
 import { describeEvent } from '../model-based/event-samples.js';
 import { isValidCloseCode } from '../close-code.js';
 import { describeRun, runPaths, type PathRunResult, type PathTarget } from './path-runner.js';
@@ -124,7 +124,7 @@ export async function runProbe(url: string, options: ProbeOptions = {}): Promise
     return 2;
   }
 
-  const paths = generatePaths().filter(
+  const paths = generateServerPaths().filter(
     (path) => (options.machines === undefined || options.machines.includes(path.machineId)) && (options.only === undefined || path.id.startsWith(options.only)),
   );
   const target: PathTarget = {
