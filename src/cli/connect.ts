@@ -15,7 +15,7 @@
 import { createInterface } from 'node:readline';
 import type { IncomingMessage } from 'node:http';
 import { CloseCode } from '../close-code.js';
-import type { FrameHook, TransitionHook } from '../inspector/inspection-hooks.js';
+import { WebSocket, type ClientOptions } from '../index.js';
 import type { ConnectArgs } from './connect-args.js';
 import { serveClientInspector, type ClientInspector } from './client-inspector.js';
 
@@ -26,35 +26,11 @@ export const CONNECT_EXIT = {
   failed: 4,
 } as const;
 
+/** No answer to the opening handshake within this long: exit 1, as for a connection that cannot be made. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** Binary messages are printed as hex up to this many bytes. */
 const HEX_LIMIT = 1024;
-
-/** What of the library's client (ws's client API) the command uses. */
-interface ClientSocket {
-  readonly protocol: string;
-  readonly extensions: string;
-  readonly readyState: number;
-  send(data: string | Buffer, options?: { binary: boolean }): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  on(event: 'open', listener: () => void): this;
-  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
-  on(event: 'close', listener: (code: number, reason: Buffer) => void): this;
-  on(event: 'error', listener: (error: Error & { code?: string; syscall?: string }) => void): this;
-  on(event: 'unexpected-response', listener: (request: unknown, response: IncomingMessage) => void): this;
-}
-
-interface ClientOptions {
-  headers: Record<string, string>;
-  origin?: string;
-  perMessageDeflate: boolean;
-  ca?: Buffer;
-  rejectUnauthorized?: boolean;
-  onTransition?: TransitionHook;
-  onFrame?: FrameHook;
-}
-
-type ClientConstructor = new (address: string, protocols: string[], options: ClientOptions) => ClientSocket;
 
 export interface ConnectOutput {
   /** A message, as printed on stdout (without the newline). */
@@ -86,9 +62,19 @@ function describeClose(code: number, reason: Buffer): string {
   return `${code}${name === undefined ? '' : ` (${name})`}${reason.length > 0 ? ` "${reason.toString('utf8')}"` : ''}`;
 }
 
-/** A system error (ECONNREFUSED, ENOTFOUND, a TLS error …) rather than one of the protocol. */
-function isConnectionError(error: Error & { code?: string; syscall?: string }): boolean {
-  return error.syscall !== undefined || (error.code !== undefined && !error.code.startsWith('WS_ERR_'));
+type ClientError = Error & { code?: string; syscall?: string; cause?: unknown };
+
+/**
+ * For an error that means the connection could not be made or was lost, a few words for it
+ * (`ECONNREFUSED`); undefined for a protocol failure. The client reports the system error
+ * (ECONNREFUSED, ENOTFOUND, a TLS error …) as the cause of WS_ERR_CONNECTION_FAILED; ws reports it
+ * as it is.
+ */
+function connectionErrorText(error: ClientError): string | undefined {
+  if (error.code === 'WS_ERR_HANDSHAKE_TIMEOUT') return 'no answer to the opening handshake in time';
+  const cause = (error.code === 'WS_ERR_CONNECTION_FAILED' && error.cause instanceof Error ? error.cause : error) as ClientError;
+  if (cause.syscall !== undefined || (cause.code !== undefined && !cause.code.startsWith('WS_ERR_'))) return cause.code ?? cause.message;
+  return error.code === 'WS_ERR_CONNECTION_FAILED' ? error.message : undefined;
 }
 
 /** Reads what a refusing server says about it, a little, for one line. */
@@ -113,13 +99,12 @@ function readRefusalBody(response: IncomingMessage): Promise<string> {
  * code. With `--inspect` the inspector stays up after the end, until Ctrl-C.
  */
 export async function runConnect(args: ConnectArgs, output: ConnectOutput = processOutput): Promise<number> {
-  const { WebSocket } = (await import('../index.js')) as unknown as { WebSocket: ClientConstructor };
   let inspector: ClientInspector | undefined;
   if (args.inspectPort !== undefined) {
     inspector = await serveClientInspector(args.inspectPort);
     output.status(`inspector: ${inspector.url}`);
   }
-  const options: ClientOptions = { headers: args.headers, perMessageDeflate: args.deflate };
+  const options: ClientOptions = { headers: args.headers, perMessageDeflate: args.deflate, handshakeTimeout: HANDSHAKE_TIMEOUT_MS };
   if (args.origin !== undefined) options.origin = args.origin;
   if (args.ca !== undefined) options.ca = args.ca;
   if (args.insecure) options.rejectUnauthorized = false;
@@ -160,7 +145,7 @@ export async function runConnect(args: ConnectArgs, output: ConnectOutput = proc
       lines.on('close', closeNormally);
       lines.resume();
     });
-    socket.on('message', (data, isBinary) => output.message(printedMessage(data, isBinary)));
+    socket.on('message', (data, isBinary) => output.message(printedMessage(data as Buffer, isBinary)));
     socket.on('unexpected-response', (_request, response) => {
       void readRefusalBody(response).then((body) => {
         output.status(
@@ -172,8 +157,9 @@ export async function runConnect(args: ConnectArgs, output: ConnectOutput = proc
         resolve(CONNECT_EXIT.refused);
       });
     });
-    socket.on('error', (error) => {
-      if (isConnectionError(error)) connectionError ??= error.code ?? error.message;
+    socket.on('error', (error: ClientError) => {
+      const text = connectionErrorText(error);
+      if (text !== undefined) connectionError ??= text;
       else failure ??= error.code === undefined ? error.message : `${error.code}: ${error.message}`;
     });
     socket.on('close', (code, reason) => {

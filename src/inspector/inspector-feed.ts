@@ -201,12 +201,16 @@ export class InspectorFeed {
   }
 
   private register(connection: WebSocketConnection): ConnectionRecord {
+    // A client's connection has the URL it connected to (and no socket yet when it is recorded
+    // first); a server's has the peer's address.
+    const client = connection.url !== '';
     const record = new ConnectionRecord(
       this.nextId++,
       connection.requestUrl,
-      connection.remoteAddress ?? '',
+      client ? new URL(connection.url).host : (connection.remoteAddress ?? ''),
       Date.now(),
       this.eventsPerConnection,
+      client ? 'client' : 'server',
     );
     record.compressor = () => connection.compressor;
     this.records.set(connection, record);
