@@ -19,7 +19,7 @@ export interface LibraryWebSocket {
   removeAllListeners(event?: string): this;
 }
 
-export type LibraryWebSocketClass = new (address: string, options: { perMessageDeflate: boolean }) => LibraryWebSocket;
+export type LibraryWebSocketClass = new (address: string, protocols: string[], options: { perMessageDeflate: boolean }) => LibraryWebSocket;
 
 /** The client class of `library`; ws decides at its first load whether it uses bufferutil. */
 export async function loadLibrary(library: ClientLibrary): Promise<LibraryWebSocketClass> {
@@ -39,7 +39,7 @@ export async function loadLibrary(library: ClientLibrary): Promise<LibraryWebSoc
 
 export function openLibraryWebSocket(WebSocket: LibraryWebSocketClass, url: string): Promise<LibraryWebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new WebSocket(url, [], { perMessageDeflate: false });
     const onError = (error: Error): void => reject(error);
     socket.on('error', onError);
     socket.once('open', () => {
