@@ -203,7 +203,7 @@ export class InspectorFeed {
   private register(connection: WebSocketConnection): ConnectionRecord {
     // A client's connection has the URL it connected to (and no socket yet when it is recorded
     // first); a server's has the peer's address.
-    const client = connection.url !== '';
+    const client = connection.url !== undefined && connection.url !== '';
     const record = new ConnectionRecord(
       this.nextId++,
       connection.requestUrl,
