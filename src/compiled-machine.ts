@@ -5,8 +5,9 @@
  *
  * How the table is made: for every reachable state, every event type the machine knows, and
  * every combination of outcomes of the guards that event type's transitions name, XState's
- * own pure `transition()` is asked where the machine goes and which actions it runs (the
- * guards are forced to those outcomes with `machine.provide`). At run time the same guard
+ * own pure `transition()` says where the machine goes and which actions it runs (the guards
+ * answer as set, through `machine.provide`; XState is asked once per way its guards can decide,
+ * `exploreGuards`, and the answer fills every combination that agrees). At run time the same guard
  * functions are evaluated on the real event to pick the column. test/compiled-machine.test.ts
  * checks table and XState agree on random event sequences.
  *
@@ -109,7 +110,7 @@ function eventGuardNames(machine: AnyStateMachine): Map<string, string[]> {
 /**
  * A machine's transition table. `A` is the machine's action union as its `setup` declares it
  * (src/protocol-machines.ts derives it): XState's `transition()` returns actions untyped, and the
- * one place they are taken to be what `setup` declared is `oracleStep` below.
+ * one place they are taken to be what `setup` declared is `declaredAction` below.
  */
 export class CompiledMachine<A extends CompiledAction = CompiledAction> {
   readonly id: string;
@@ -143,8 +144,9 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
     for (let index = 0; index < states.length; index++) {
       const row: (CompiledTransition<A> | undefined)[] = new Array(width).fill(undefined);
       for (const [eventType, column] of columns) {
+        const leaves = exploreGuards<A>(machine, states[index]!, eventType);
         for (let outcomes = 0; outcomes < 1 << column.guardNames.length; outcomes++) {
-          const step = oracleStep<A>(machine, states[index]!, eventType, column.guardNames, outcomes);
+          const step = leafFor(leaves, column.guardNames, outcomes).step;
           if (step === undefined) continue;
           let targetIndex = states.indexOf(step.target);
           if (targetIndex < 0) targetIndex = states.push(step.target) - 1;
@@ -199,31 +201,85 @@ export function declaredAction<A extends CompiledAction>(action: { readonly type
   return { type: action.type, params: action.params } as A;
 }
 
-const forcedMachines = new WeakMap<AnyStateMachine, Map<string, AnyStateMachine>>();
-
-/** XState's answer for a state and event type when the named guards have the given outcomes. */
-function oracleStep<A extends CompiledAction>(
-  machine: AnyStateMachine,
-  source: string,
-  eventType: string,
-  guardNames: readonly string[],
-  outcomes: number,
-): { target: string; actions: A[] } | undefined {
-  const key = guardNames.map((name, i) => `${name}=${(outcomes >> i) & 1}`).join(',');
-  let cache = forcedMachines.get(machine);
-  if (!cache) forcedMachines.set(machine, (cache = new Map()));
-  let forced = cache.get(key);
-  if (!forced) {
-    const guards = Object.fromEntries(guardNames.map((name, i) => [name, () => ((outcomes >> i) & 1) === 1]));
-    forced = machine.provide({ guards });
-    cache.set(key, forced);
-  }
-  const snapshot: AnyMachineSnapshot = forced.resolveState({ value: stateValue(source) as never, context: undefined });
-  const event = { type: eventType };
-  if (forced.getTransitionData(snapshot, event).length === 0) return undefined;
-  const [next, actions] = transition(forced, snapshot, event);
-  return {
-    target: statePath(next.value),
-    actions: actions.map((action) => declaredAction<A>(action)),
-  };
+/**
+ * One outcome of XState's choice for a state and event type: the guard values it consulted (any
+ * guard it did not consult may take either value) and where it went.
+ */
+interface GuardLeaf<A extends CompiledAction> {
+  readonly consulted: ReadonlyMap<string, boolean>;
+  readonly step: { target: string; actions: A[] } | undefined;
 }
+
+/** The machine with guards that answer from `probe.values` (false when unset) and record what XState asks. */
+interface GuardProbe {
+  readonly machine: AnyStateMachine;
+  values: ReadonlyMap<string, boolean>;
+  asked: string[];
+}
+
+const guardProbes = new WeakMap<AnyStateMachine, GuardProbe>();
+
+function guardProbeOf(machine: AnyStateMachine): GuardProbe {
+  let probe = guardProbes.get(machine);
+  if (probe === undefined) {
+    const guards = Object.fromEntries(
+      Object.keys(machine.implementations.guards).map((name) => [
+        name,
+        () => {
+          probe!.asked.push(name);
+          return probe!.values.get(name) ?? false;
+        },
+      ]),
+    );
+    probe = { machine: machine.provide({ guards }), values: new Map(), asked: [] };
+    guardProbes.set(machine, probe);
+  }
+  return probe;
+}
+
+/**
+ * XState's answers for a state and event type, one per way its guards can decide: XState consults
+ * guards in order and stops at the first transition enabled, so the outcome depends only on the
+ * guards it consulted. Starting with every guard false, each consulted guard is then also tried
+ * true (the earlier ones fixed) — a handful of `transition()` calls instead of one per combination
+ * of all the event's guards (2^8 for the client's HANDSHAKE_RESPONSE).
+ */
+function exploreGuards<A extends CompiledAction>(machine: AnyStateMachine, source: string, eventType: string): GuardLeaf<A>[] {
+  const probe = guardProbeOf(machine);
+  const leaves: GuardLeaf<A>[] = [];
+  const pending: Map<string, boolean>[] = [new Map()];
+  while (pending.length > 0) {
+    const fixed = pending.pop()!;
+    probe.values = fixed;
+    probe.asked = [];
+    const step = probeStep<A>(probe.machine, source, eventType);
+    const consulted = new Map(fixed);
+    for (const name of probe.asked) {
+      if (consulted.has(name)) continue;
+      // This guard decided false here; its true side is another leaf.
+      pending.push(new Map([...consulted, [name, true]]));
+      consulted.set(name, false);
+    }
+    leaves.push({ consulted, step });
+  }
+  return leaves;
+}
+
+/** The leaf whose consulted guard values the outcomes (bit i: guard `guardNames[i]`) agree with. */
+function leafFor<A extends CompiledAction>(leaves: readonly GuardLeaf<A>[], guardNames: readonly string[], outcomes: number): GuardLeaf<A> {
+  const leaf = leaves.find((candidate) =>
+    [...candidate.consulted].every(([name, value]) => (((outcomes >> guardNames.indexOf(name)) & 1) === 1) === value),
+  );
+  if (leaf === undefined) throw new Error(`no XState outcome for guard outcomes ${outcomes} of ${guardNames.join(', ')}`);
+  return leaf;
+}
+
+/** XState's answer from the probe machine, its guards answering as set. */
+function probeStep<A extends CompiledAction>(probeMachine: AnyStateMachine, source: string, eventType: string): { target: string; actions: A[] } | undefined {
+  const snapshot: AnyMachineSnapshot = probeMachine.resolveState({ value: stateValue(source) as never, context: undefined });
+  const event = { type: eventType };
+  if (probeMachine.getTransitionData(snapshot, event).length === 0) return undefined;
+  const [next, actions] = transition(probeMachine, snapshot, event);
+  return { target: statePath(next.value), actions: actions.map((action) => declaredAction<A>(action)) };
+}
+

@@ -8,7 +8,7 @@
  */
 import { isValidCloseCode } from './close-code.js';
 import { isValidUtf8 } from './utf8-validator.js';
-import { unmask } from './masking.js';
+import { maskInto, unmask } from './masking.js';
 import { writeMaskKey } from './mask-key-pool.js';
 
 const EMPTY_BODY = new Uint8Array(0);
@@ -155,10 +155,6 @@ export function encodeMaskedFrame(opcode: number, payload: Uint8Array, fin = tru
   // §5.2: "Mask: 1 bit ... If set to 1, a masking key is present in masking-key".
   frame[1] |= 0x80;
   writeMaskKey(frame, keyAt, maskKeyScratch);
-  if (payloadLength > 0) {
-    const masked = frame.subarray(keyAt + 4);
-    masked.set(payload);
-    unmask(masked, maskKeyScratch, 0);
-  }
+  if (payloadLength > 0) maskInto(payload, frame, keyAt + 4, maskKeyScratch);
   return frame;
 }

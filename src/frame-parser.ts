@@ -1,5 +1,6 @@
 /**
- * RFC 6455 §5.2, Base Framing Protocol: client frames from a byte stream, in any chunking.
+ * RFC 6455 §5.2, Base Framing Protocol: frames from a byte stream, in any chunking — a client's
+ * (masked) as a server reads them, or a server's (unmasked) as a client reads them.
  *
  * Rules of this file: no I/O, no message-level state (fragmentation order, UTF-8, close
  * payloads belong to the machines above); only what one frame's header says on its own. A
@@ -14,6 +15,8 @@
  *      └──0..125────────────────────────────┴─▶ GET_MASK ──▶ GET_DATA ──▶ GET_INFO
  *                                     (empty payload: GET_MASK ──▶ GET_INFO)
  * ```
+ *
+ * Frames to a client carry no masking key (§5.1, `expectMasked = false`): GET_MASK is skipped.
  */
 import type { FrameViolationType } from '../machines/protocol-events.js';
 import { unmask } from './masking.js';

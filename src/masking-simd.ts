@@ -84,14 +84,22 @@ interface UnmaskExports {
 }
 
 /**
+ * XORs `source` with the masking key into `target` at `targetOffset` through the WebAssembly
+ * module (`source` itself for in place): any length, any byteOffset, `maskOffset` 0..3 the key
+ * index of `source[0]`. Null when the module cannot run here.
+ */
+export const maskWithSimd: ((source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array, maskOffset: number) => void) | null =
+  instantiateMask();
+
+/**
  * Unmasks `buffer` in place through the WebAssembly module, with the same contract as
  * `unmask` in masking.ts: any length, any byteOffset, `maskOffset` 0..3 the key index of
  * `buffer[0]`. Null when the module cannot run here.
  */
 export const unmaskWithSimd: ((buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number) => void) | null =
-  instantiateUnmask();
+  maskWithSimd === null ? null : (buffer, maskKey, maskOffset) => maskWithSimd(buffer, buffer, 0, maskKey, maskOffset);
 
-function instantiateUnmask(): ((buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number) => void) | null {
+function instantiateMask(): ((source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array, maskOffset: number) => void) | null {
   const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   if (wasm === undefined || !wasm.validate(UNMASK_MODULE)) return null;
   let exports: UnmaskExports;
@@ -108,26 +116,26 @@ function instantiateUnmask(): ((buffer: Uint8Array, maskKey: Uint8Array, maskOff
   // 25 ns, and consecutive pieces often share a length (a stream of same-size messages).
   let lastView = new Uint8Array(memory, 0, 0);
 
-  return function unmaskWithSimd(buffer: Uint8Array, maskKey: Uint8Array, maskOffset: number): void {
+  return function maskWithSimd(source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array, maskOffset: number): void {
     // WebAssembly memory is little-endian on every platform: key byte j goes in bits 8j..8j+7.
     const key =
       maskKey[maskOffset & 3] |
       (maskKey[(maskOffset + 1) & 3] << 8) |
       (maskKey[(maskOffset + 2) & 3] << 16) |
       (maskKey[(maskOffset + 3) & 3] << 24);
-    const length = buffer.length;
-    const backing = buffer.buffer;
-    const byteOffset = buffer.byteOffset;
+    const length = source.length;
+    const backing = source.buffer;
+    const byteOffset = source.byteOffset;
     let start = 0;
     for (; length - start > SCRATCH_LENGTH; start += SCRATCH_LENGTH) {
       scratch.set(new Uint8Array(backing, byteOffset + start, SCRATCH_LENGTH));
       xorBlocks(0, SCRATCH_LENGTH, key);
-      buffer.set(scratch, start);
+      target.set(scratch, targetOffset + start);
     }
     const rest = length - start;
-    scratch.set(start === 0 ? buffer : new Uint8Array(backing, byteOffset + start, rest));
+    scratch.set(start === 0 ? source : new Uint8Array(backing, byteOffset + start, rest));
     xorBlocks(0, rest, key);
     if (lastView.length !== rest) lastView = new Uint8Array(memory, 0, rest);
-    buffer.set(lastView, start);
+    target.set(lastView, targetOffset + start);
   };
 }

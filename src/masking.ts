@@ -7,7 +7,7 @@
  * TypeScript loops for those and wherever WebAssembly SIMD is unavailable.
  */
 
-import { unmaskWithSimd } from './masking-simd.js';
+import { maskWithSimd, unmaskWithSimd } from './masking-simd.js';
 
 /**
  * From this many bytes on, unmask through WebAssembly SIMD when the runtime has it. Below, the
@@ -37,6 +37,20 @@ const WORD_PATH_MIN_LENGTH = 128;
  */
 const maskWordBytes = new Uint8Array(4);
 const maskWord = new Uint32Array(maskWordBytes.buffer);
+
+/**
+ * RFC 6455 §5.3 for a client's frame: writes `source` masked with `maskKey` into `target` at
+ * `targetOffset`, in one pass where WebAssembly SIMD runs (the caller's bytes are not changed).
+ */
+export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array): void {
+  if (source.length >= SIMD_PATH_MIN_LENGTH && maskWithSimd !== null) {
+    maskWithSimd(source, target, targetOffset, maskKey, 0);
+    return;
+  }
+  const masked = target.subarray(targetOffset, targetOffset + source.length);
+  masked.set(source);
+  unmask(masked, maskKey, 0);
+}
 
 /**
  * Unmasks `buffer` in place.

@@ -224,6 +224,11 @@ export class WebSocketConnection extends EventEmitter {
     this.protocolCore = new ConnectionProtocol(new SocketOutput(this), this.protocolOptions(this.options));
   }
 
+  /** Which side of the connection this is: `server` (made by WebSocketServer) or `client` (`new WebSocket(url)`). */
+  get role(): 'server' | 'client' {
+    return this.clientAddress === '' ? 'server' : 'client';
+  }
+
   /** The client role: the URL connected to, as ws's `url`; '' on the server side. */
   get url(): string {
     return this.clientAddress;

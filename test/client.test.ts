@@ -9,6 +9,7 @@ import { WebSocketServer as WsServer } from 'ws';
 import { WebSocket, WebSocketServer, startEchoServer, type ProtocolError, type RawData } from '../src/index.js';
 import { rawServer, readClientFrames, serverFrame, switchingProtocols, type RawServer } from './raw-server.js';
 import { testCertificate } from './tls-certificate.js';
+import { InspectorFeed } from '../src/inspector/inspector-feed.js';
 
 function closeOf(client: WebSocket): Promise<[number, Buffer]> {
   return new Promise((resolve) => client.once('close', (code, reason) => resolve([code, reason])));
@@ -74,6 +75,29 @@ describe('the client over TCP', () => {
         await closeOf(client);
       } finally {
         server.close();
+      }
+    });
+  });
+
+  describe('inspected (the inspector hooks onTransition and onFrame)', () => {
+    it("records a client's connection with its role, its client-role states and its frames", async () => {
+      const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+      const feed = new InspectorFeed({ flushIntervalMs: 10 });
+      try {
+        const client = new WebSocket(`ws://127.0.0.1:${echo.port}/inspected`, undefined, { onTransition: feed.onTransition, onFrame: feed.onFrame });
+        await opened(client);
+        client.send('hi');
+        await nextMessage(client);
+        const [id] = feed.connectionIds.live;
+        const summary = feed.summaryOf(id!)!;
+        expect(summary).to.deep.include({ role: 'client', path: '/inspected', remoteAddress: `127.0.0.1:${echo.port}` });
+        expect(summary.states).to.deep.equal(['open', 'awaitingMessage', 'client.open']);
+        expect([summary.framesIn, summary.framesOut, summary.messagesIn]).to.deep.equal([1, 1, 1]);
+        client.close();
+        await closeOf(client);
+        expect(feed.summaryOf(id!)!.states).to.deep.equal(['closed', 'awaitingMessage', 'client.closed']);
+      } finally {
+        await echo.close();
       }
     });
   });
@@ -194,6 +218,20 @@ describe('the client over TCP', () => {
       expect(errors.map((error) => [error.code, error.closeCode])).to.deep.equal([['WS_ERR_UNEXPECTED_MASK', 1002]]);
       // §7.1.1: having failed, the client still waits for the server to close TCP.
       expect(client.machineStates.closingHandshake).to.equal('client.failed');
+      peer.socket.end();
+      expect((await closeOf(client))[0]).to.equal(1006);
+    });
+
+    it('fails with 1009 (WS_ERR_MESSAGE_TOO_BIG) on a message over maxPayload', async () => {
+      const client = new WebSocket(`ws://127.0.0.1:${server.port}/`, undefined, { perMessageDeflate: false, maxPayload: 100 });
+      const errors: ProtocolError[] = [];
+      client.on('error', (error) => errors.push(error));
+      const peer = await server.nextPeer();
+      await opened(client);
+      peer.socket.write(serverFrame(0x2, Buffer.alloc(101)));
+      const [close] = readClientFrames(await peer.receivedAtLeast(8));
+      expect(close!.payload.readUInt16BE(0)).to.equal(1009);
+      expect(errors.map((error) => error.code)).to.deep.equal(['WS_ERR_MESSAGE_TOO_BIG']);
       peer.socket.end();
       expect((await closeOf(client))[0]).to.equal(1006);
     });

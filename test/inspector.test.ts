@@ -30,7 +30,12 @@ const HANDSHAKE_HEADERS = {
 
 /** A connection as the feed sees it, driven through the real protocol core. */
 function inspectedConnection(feed: InspectorFeed, url = '/chat', clientUrl = '') {
-  const connection = Object.assign(new EventEmitter(), { requestUrl: url, remoteAddress: '127.0.0.1', url: clientUrl });
+  const connection = Object.assign(new EventEmitter(), {
+    requestUrl: url,
+    remoteAddress: '127.0.0.1',
+    url: clientUrl,
+    role: clientUrl === '' ? 'server' : 'client',
+  });
   const inspected = connection as unknown as WebSocketConnection;
   const output = new (class extends DiscardingOutput {
     override closed(code: number, reason: string): void {

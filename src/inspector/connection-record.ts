@@ -23,7 +23,7 @@ import { failureCause, failureParams, type FailureParams } from '../diagrams/fai
 import { formatAction } from '../diagrams/machine-graph.js';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { eventDetail, type EventDetail, type FrameDirection } from './inspection-hooks.js';
-import type { CompressionSummary, ConnectionRole, ConnectionSummary, InspectionEntry } from './inspector-messages.js';
+import type { CompressionSummary, ConnectionSummary, InspectionEntry } from './inspector-messages.js';
 import type { PerMessageDeflateCodec } from '../permessage-deflate/zlib-codec.js';
 
 const OPCODE_CLOSE = 0x8;
@@ -173,8 +173,8 @@ export class ConnectionRecord {
     readonly remoteAddress: string,
     readonly openedAt: number,
     private readonly capacity: number,
-    /** Which end of the connection this process is. */
-    readonly role: ConnectionRole = 'server',
+    /** Which side of the connection statesocket is: the server's connections, or a client. */
+    readonly role: 'server' | 'client' = 'server',
   ) {
     this.states = compiledMachines.map((machine) => machine.states[machine.initialState]!) as [string, string, string];
   }
@@ -264,8 +264,8 @@ export class ConnectionRecord {
   summary(): ConnectionSummary {
     return {
       id: this.id,
-      role: this.role,
       path: this.path,
+      role: this.role,
       remoteAddress: this.remoteAddress,
       openedAt: this.openedAt,
       closedAt: this.closedAt,

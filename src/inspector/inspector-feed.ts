@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import type { WebSocketConnection } from '../websocket-connection.js';
 import { ConnectionRecord } from './connection-record.js';
 import type { FrameHook, TransitionHook } from './inspection-hooks.js';
-import type { DetailUpdate, FeedUpdate, ListUpdate, PageRequest } from './inspector-messages.js';
+import type { ConnectionSummary, DetailUpdate, FeedUpdate, ListUpdate, PageRequest } from './inspector-messages.js';
 import {
   inspectorPageHtml,
   inspectorPageSecurityPolicy,
@@ -187,6 +187,11 @@ export class InspectorFeed {
     return { live: [...this.live.keys()], closed: this.closed.map((record) => record.id) };
   }
 
+  /** The summary of a connection inspected so far, live or kept closed (for tests and tools). */
+  summaryOf(id: number): ConnectionSummary | undefined {
+    return (this.live.get(id) ?? this.closed.find((record) => record.id === id))?.summary();
+  }
+
   /**
    * Date.now(), read once per turn of the event loop: on some virtual machines it costs 100 ns, more
    * than recording a transition, and the log shows milliseconds. Events handled in one turn share
@@ -201,16 +206,14 @@ export class InspectorFeed {
   }
 
   private register(connection: WebSocketConnection): ConnectionRecord {
-    // A client's connection has the URL it connected to (and no socket yet when it is recorded
-    // first); a server's has the peer's address.
-    const client = connection.url !== undefined && connection.url !== '';
     const record = new ConnectionRecord(
       this.nextId++,
       connection.requestUrl,
-      client ? new URL(connection.url).host : (connection.remoteAddress ?? ''),
+      // A client is registered on its first transition, before it has a socket: its peer is the URL's host.
+      connection.role === 'client' ? new URL(connection.url).host : (connection.remoteAddress ?? ''),
       Date.now(),
       this.eventsPerConnection,
-      client ? 'client' : 'server',
+      connection.role,
     );
     record.compressor = () => connection.compressor;
     this.records.set(connection, record);

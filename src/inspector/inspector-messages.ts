@@ -9,16 +9,17 @@
  */
 import type { EventDetail, FrameDirection } from './inspection-hooks.js';
 
-/** Which end of a connection the inspected process is: a server's connection, or a client's. */
-export type ConnectionRole = 'server' | 'client';
-
 /** One connection in the list. Counters count everything, not only what is kept. */
 export interface ConnectionSummary {
   readonly id: number;
-  readonly role: ConnectionRole;
   /** The request path and query of the opening handshake. */
   readonly path: string;
-  /** The peer's address: the client's for a server's connection, the server's for a client's. */
+  /**
+   * Which side statesocket is: `server` (a connection of its server) or `client` (a client
+   * connection, `new WebSocket(url)`; its machines are in the client role's states).
+   */
+  readonly role: 'server' | 'client';
+  /** The peer: the client's address for a server-side connection, the server's host and port for a client. */
   readonly remoteAddress: string;
   /** ms since the epoch. */
   readonly openedAt: number;

@@ -106,7 +106,8 @@ export function inspectorPageScript(config: PageConfig): void {
     badgeElement.title = badge.title;
     top.append(badgeElement);
     const messages = summary.messagesIn === 1 ? '1 message' : `${summary.messagesIn} messages`;
-    const meta = element('div', 'item-meta', `${summary.role} · ${summary.remoteAddress} · ${clock(summary.openedAt)} · ${messages}`);
+    const peer = summary.role === 'client' ? `client of ${summary.remoteAddress}` : summary.remoteAddress;
+    const meta = element('div', 'item-meta', `${peer} · ${clock(summary.openedAt)} · ${messages}`);
     item.append(top, meta);
     return item;
   }
@@ -159,8 +160,7 @@ export function inspectorPageScript(config: PageConfig): void {
     badgeElement.textContent = badge.text;
     badgeElement.title = badge.title;
     const closed = summary.closedAt === undefined ? '' : ` · closed ${clock(summary.closedAt)}`;
-    const peer = summary.role === 'client' ? `client, connected to ${summary.remoteAddress}` : `server, from ${summary.remoteAddress}`;
-    find('summary-meta').textContent = `${peer} · opened ${clock(summary.openedAt)}${closed}`;
+    find('summary-meta').textContent = `${summary.role === 'client' ? 'client of' : 'from'} ${summary.remoteAddress} · opened ${clock(summary.openedAt)}${closed}`;
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
     const compression = summary.compression;
     const deflate =
