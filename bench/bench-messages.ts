@@ -11,6 +11,12 @@
 export const SERVER_NAMES = ['statesocket', 'ws', 'ws+bufferutil', 'net'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
+/**
+ * The client libraries of the client rows (issue 15): a client row's columns are the client
+ * that drives ws's echo server, named as the server columns are (`net` has no library).
+ */
+export type ClientLibrary = Exclude<ServerName, 'net'>;
+
 // ---------------------------------------------------------------- orchestrator ⇄ server
 
 export type ServerRequest =
@@ -80,6 +86,8 @@ export interface EchoJob {
   maxSeconds: number;
   /** Keep the connections open after the result until told to stop (the server's memory is read meanwhile). */
   holdOpen: boolean;
+  /** Drive the load through this client library's WebSocket (library-echo-load.ts) instead of raw frames. */
+  library?: ClientLibrary;
 }
 
 /** Open `connections` WebSocket connections and hold them, idle, until told to stop. */
@@ -100,6 +108,11 @@ export interface IdleJob {
    */
   activeConnections: number;
   maxSeconds: number;
+  /**
+   * Open the connections with this client library (library-websocket.ts), which answers the
+   * server's Pings as a correct client does; only without deflate and active connections.
+   */
+  library?: ClientLibrary;
 }
 
 /** Connect, upgrade, Close handshake, TCP close; `concurrency` such cycles at a time. */

@@ -8,6 +8,7 @@ import type { ChurnJob, ChurnResult, IdleJob } from './bench-messages.js';
 import { EchoFrameReader, closeFrame, handshakeRequest, messageFrames, negotiatedClientWindowBits, textPayload } from './client-frames.js';
 import { inBatches, openWebSocket, type OpenWebSocket } from './open-websocket.js';
 import type { EchoControl } from './echo-load.js';
+import { loadLibrary, openLibraryWebSocket, type LibraryWebSocket } from './library-websocket.js';
 
 export interface IdleConnections {
   opened: number;
@@ -29,6 +30,7 @@ const ACTIVE_ECHOES_BEFORE_OPEN = 2;
  * one compressed message each, whose echo is awaited before the connection counts as open.
  */
 export async function openIdleConnections(job: IdleJob): Promise<IdleConnections> {
+  if (job.library !== undefined) return openLibraryIdleConnections(job, job.library);
   const request = handshakeRequest(job.port, job.deflate);
   const deadline = performance.now() + job.maxSeconds * 1000;
   const payload = textPayload(IDLE_DEFLATE_MESSAGE_SIZE, false);
@@ -72,6 +74,37 @@ export async function openIdleConnections(job: IdleJob): Promise<IdleConnections
     firstError,
     closeAll: () => {
       for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/**
+ * Idle connections opened with a client library: its own handshake (a fresh key each), and every
+ * Ping the server sends answered by the library, as any correct client answers it.
+ */
+async function openLibraryIdleConnections(job: IdleJob, library: NonNullable<IdleJob['library']>): Promise<IdleConnections> {
+  if (job.deflate || job.activeConnections > 0) throw new Error('an idle job with a client library has no deflate and no active connections');
+  const WebSocket = await loadLibrary(library);
+  const deadline = performance.now() + job.maxSeconds * 1000;
+  const url = `ws://127.0.0.1:${job.port}/`;
+  const results = await inBatches(job.connections, job.concurrency, async () => {
+    if (performance.now() > deadline) throw new Error(`not opened within ${job.maxSeconds} s`);
+    const socket = await openLibraryWebSocket(WebSocket, url);
+    socket.on('error', () => socket.terminate());
+    return socket;
+  });
+  const sockets: LibraryWebSocket[] = [];
+  let firstError: string | undefined;
+  for (const result of results) {
+    if (result.status === 'fulfilled') sockets.push(result.value);
+    else firstError ??= String(result.reason);
+  }
+  return {
+    opened: sockets.length,
+    failed: results.length - sockets.length,
+    firstError,
+    closeAll: () => {
+      for (const socket of sockets) socket.terminate();
     },
   };
 }

@@ -1,13 +1,15 @@
 /**
  * The load client: one process, started by the orchestrator for each measurement (pinned to
  * a core the server does not use where `taskset` exists), that runs one job and reports what
- * it counted. The same client drives every server.
+ * it counted. The same client drives every server; a client row's job names the client library
+ * to drive ws's echo server with instead.
  *
  * Conversation: job → (echo, churn) warm → go → result; (idle) open → stop.
  */
 import type { ClientJob, ClientToOrchestrator, OrchestratorToClient } from './bench-messages.js';
 import { runEchoLoad, UnsupportedWorkload, type EchoControl } from './echo-load.js';
 import { openIdleConnections, runChurnLoad } from './connection-load.js';
+import { runLibraryEchoLoad } from './library-echo-load.js';
 
 /** Resolves once the message is handed to the channel, so that disconnecting cannot lose it. */
 let lastSent: Promise<void> = Promise.resolve();
@@ -38,7 +40,8 @@ const control: EchoControl = {
 async function run(job: ClientJob): Promise<void> {
   switch (job.kind) {
     case 'echo': {
-      const { result, closeAll } = await runEchoLoad(job, control);
+      const { result, closeAll } =
+        job.library === undefined ? await runEchoLoad(job, control) : await runLibraryEchoLoad(job, job.library, control);
       if (job.holdOpen) {
         const stop = nextMessage('stop');
         tell({ type: 'result', result });

@@ -14,6 +14,7 @@ import { testCertificate } from '../test/tls-certificate.js';
 import { fileURLToPath } from 'node:url';
 import type {
   ChurnResult,
+  ClientLibrary,
   ClientJob,
   ClientToOrchestrator,
   EchoResult,
@@ -27,7 +28,7 @@ import type {
 import { performance } from 'node:perf_hooks';
 import { BenchProcess, type Pinning } from './bench-process.js';
 import { machineLoadBetween, readMachineCpu } from './machine-load.js';
-import type { ChurnWorkload, EchoWorkload, IdleWorkload, Workload } from './workloads.js';
+import type { ChurnWorkload, ClientWorkload, EchoWorkload, IdleWorkload, Workload } from './workloads.js';
 
 export interface MeasurementBase {
   workload: string;
@@ -97,7 +98,7 @@ async function startServer(name: ServerName, workload: Workload, environment: Me
   const deflate = workload.kind !== 'churn' && workload.deflate;
   const releaseAfterIdleMs = workload.statesocketReleaseAfterIdleMs;
   if (name === 'statesocket' && releaseAfterIdleMs !== undefined) args = [...args, '--release-after-idle-ms', String(releaseAfterIdleMs)];
-  const tls = workload.kind === 'echo' && workload.tls === true ? testCertificate() : undefined;
+  const tls = (workload.kind === 'echo' || workload.kind === 'client-echo') && workload.tls === true ? testCertificate() : undefined;
   if (tls) args = [...args, '--tls-cert', tls.certPath, '--tls-key', tls.keyPath];
   const env = { ...process.env };
   delete env['WS_NO_BUFFER_UTIL'];
@@ -151,20 +152,21 @@ async function stopAll(server: ServerProcess | undefined, clients: ClientProcess
 
 async function measureLoad(
   name: ServerName,
-  workload: EchoWorkload | ChurnWorkload,
+  workload: EchoWorkload | ChurnWorkload | ClientWorkload,
   environment: MeasureEnvironment,
   base: MeasurementBase,
 ): Promise<Measurement> {
   let server: ServerProcess | undefined;
   const clients: ClientProcess[] = [];
   try {
-    const started = await startServer(name, workload, environment);
+    // A client row: the column names the client library; the server is always ws's echo server.
+    const started = await startServer(workload.kind === 'client-echo' ? 'ws' : name, workload, environment);
     server = started.server;
     const port = started.port;
     const memoryPerConnection = workload.kind === 'echo' && workload.memoryPerConnection === true;
     const memoryBefore = memoryPerConnection ? await serverMemory(server, true) : undefined;
     const job: ClientJob =
-      workload.kind === 'echo'
+      workload.kind === 'echo' || workload.kind === 'client-echo'
         ? {
             kind: 'echo',
             port,
@@ -173,12 +175,13 @@ async function measureLoad(
             payloadSize: workload.payloadSize,
             fragments: workload.fragments,
             deflate: workload.deflate,
-            variants: workload.variants ?? 1,
+            variants: workload.kind === 'echo' ? (workload.variants ?? 1) : 1,
             ...(workload.tls ? { tls: true } : {}),
             warmupMessages: workload.warmupMessages,
             messages: workload.messages,
             maxSeconds: workload.maxSeconds,
             holdOpen: memoryPerConnection,
+            ...(workload.kind === 'client-echo' ? { library: name as ClientLibrary } : {}),
           }
         : {
             kind: 'churn',
@@ -253,6 +256,7 @@ async function measureIdle(
         // The active connections, if any, are the first client's.
         activeConnections: index === 0 ? active : 0,
         maxSeconds: workload.maxSeconds,
+        ...(workload.library !== undefined ? { library: workload.library } : {}),
       };
       clients.push(startClient(job, environment, index));
     }

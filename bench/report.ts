@@ -43,6 +43,18 @@ const METRICS: Record<Workload['kind'], MetricDefinition[]> = {
     { key: 'otherCores', label: 'other load (cores)', format: fixed(2), cost: false },
     { key: 'stealShare', label: 'steal', format: percent, cost: false },
   ],
+  'client-echo': [
+    { key: 'clientCpuPerMessage', label: 'client CPU per message', format: micros, cost: true },
+    { key: 'messagesPerClientCpuSecond', label: 'messages per client-CPU-second', format: count, cost: false },
+    { key: 'p50', label: 'p50 latency', format: micros, cost: false },
+    { key: 'p99', label: 'p99 latency', format: micros, cost: false },
+    { key: 'megabytesPerSecond', label: 'MB/s echoed', format: fixed(1), cost: false },
+    { key: 'messagesPerSecond', label: 'messages/s', format: count, cost: false },
+    { key: 'clientBusy', label: 'client CPU (of one core)', format: percent, cost: false },
+    { key: 'cpuPerMessage', label: 'ws server CPU per message', format: micros, cost: false },
+    { key: 'otherCores', label: 'other load (cores)', format: fixed(2), cost: false },
+    { key: 'stealShare', label: 'steal', format: percent, cost: false },
+  ],
   idle: [
     { key: 'heapPerConnection', label: 'heap per connection', format: kibibytes, cost: true },
     { key: 'rssPerConnection', label: 'RSS per connection', format: kibibytes, cost: true },
@@ -64,6 +76,7 @@ export const BUSY_MACHINE_CORES = 0.25;
 /** The figures the summary table shows for a workload kind (and the target is judged on). */
 const SUMMARY_METRICS: Record<Workload['kind'], string[]> = {
   echo: ['cpuPerMessage'],
+  'client-echo': ['clientCpuPerMessage'],
   idle: ['heapPerConnection', 'rssPerConnection'],
   churn: ['cpuPerCycle'],
 };
@@ -74,6 +87,8 @@ function metricsOf(measurement: Measurement): Metrics | undefined {
       if (measurement.messages === 0) return undefined;
       return {
         cpuPerMessage: measurement.serverCpuMicros / measurement.messages,
+        clientCpuPerMessage: measurement.clientCpuMicros / measurement.messages,
+        messagesPerClientCpuSecond: measurement.messages / (measurement.clientCpuMicros / 1e6),
         messagesPerCpuSecond: measurement.messages / (measurement.serverCpuMicros / 1e6),
         p50: measurement.latencyP50Micros,
         p99: measurement.latencyP99Micros,
@@ -234,7 +249,7 @@ export function summarize(workload: Workload, measurements: Measurement[]): Work
     }
     const spread = roundSpread(mine, workload.kind);
     if (spread !== undefined && (server === 'statesocket' || server === workload.target?.against)) notes.push(`${server}: ${spread}`);
-    if ((medianMetrics['clientBusy'] ?? 0) > 0.9) {
+    if (workload.kind !== 'client-echo' && (medianMetrics['clientBusy'] ?? 0) > 0.9) {
       notes.push(`${server}: the load client was busy ${percent(medianMetrics['clientBusy']!)} of its core: throughput and latency may be the client's limit; CPU per unit is still the server's own`);
     }
   }
@@ -276,6 +291,7 @@ function cell(summary: ServerSummary | undefined, definition: MetricDefinition, 
 function workloadParameters(workload: Workload): string {
   switch (workload.kind) {
     case 'echo':
+    case 'client-echo':
       return `${workload.messages.toLocaleString('en-US')} messages measured after ${workload.warmupMessages.toLocaleString('en-US')} of warm-up`;
     case 'idle': {
       const active = workload.activeConnections ? ` and ${workload.activeConnections.toLocaleString('en-US')} that keep sending` : '';

@@ -122,19 +122,22 @@ for (const workload of workloads) {
       let measurement = await measure(server, workload, round, environment);
       if (measurement.kind === 'error') {
         // Once more, in case something outside the server got in the way; both are reported.
-        console.error(`[${done + 1}/${total}] ${workload.id} round ${round + 1} ${server}: ${describe(measurement)}; trying once more`);
+        console.error(`[${done + 1}/${total}] ${workload.id} round ${round + 1} ${server}: ${describe(measurement, workload)}; trying once more`);
         measurement = { ...(await measure(server, workload, round, environment)), firstAttemptError: measurement.message };
       }
       measurements.push(measurement);
       done++;
-      console.error(`[${done}/${total}] ${workload.id} round ${round + 1} ${server}: ${describe(measurement)}`);
+      console.error(`[${done}/${total}] ${workload.id} round ${round + 1} ${server}: ${describe(measurement, workload)}`);
     }
   }
 }
 
-function describe(measurement: Measurement): string {
+function describe(measurement: Measurement, workload: Workload): string {
   switch (measurement.kind) {
     case 'echo':
+      if (workload.kind === 'client-echo') {
+        return `client ${(measurement.clientCpuMicros / Math.max(1, measurement.messages)).toFixed(2)} µs CPU/msg, ${measurement.messages} msgs in ${measurement.wallSeconds.toFixed(2)} s`;
+      }
       return `${(measurement.serverCpuMicros / Math.max(1, measurement.messages)).toFixed(2)} µs CPU/msg, ${measurement.messages} msgs in ${measurement.wallSeconds.toFixed(2)} s, p99 ${measurement.latencyP99Micros.toFixed(0)} µs`;
     case 'churn':
       return `${(measurement.serverCpuMicros / Math.max(1, measurement.cycles)).toFixed(1)} µs CPU/cycle, ${measurement.cycles} cycles in ${measurement.wallSeconds.toFixed(2)} s`;
@@ -168,6 +171,8 @@ const markdown = `# statesocket benchmark
 Server cost per unit of work, from the server process's own CPU time (all its threads), median
 over rounds; in brackets the median, round by round, of that figure ÷ ws's figure in the same
 round (lower is better). Run-to-run noise is ±20–30 %: compare within one run only.
+The client rows (\`client: …\`) turn this round: each column is the client library driving ws's
+echo server, and the figure is the client process's own CPU per message.
 
 ${summaryTable(summaries, serverWarnings)}
 

@@ -7,6 +7,7 @@
  * by it is flagged in the report.
  */
 import type { ChurnJob, EchoJob, IdleJob, ServerName } from './bench-messages.js';
+import { CLIENT_WORKLOADS } from './client-workloads.js';
 
 /** A target from issue 6: statesocket's cost ÷ the reference's cost, at most `maxRatio`. */
 export interface Target {
@@ -57,7 +58,15 @@ export interface IdleWorkload extends WorkloadBase, Omit<IdleJob, 'port' | 'acti
 
 export interface ChurnWorkload extends WorkloadBase, Omit<ChurnJob, 'port'> {}
 
-export type Workload = EchoWorkload | IdleWorkload | ChurnWorkload;
+/**
+ * A client row (client-workloads.ts): the echo job driven by the client library each column
+ * names, against ws's echo server; the figure is the client process's CPU.
+ */
+export interface ClientWorkload extends WorkloadBase, Omit<EchoJob, 'kind' | 'port' | 'holdOpen' | 'variants' | 'library'> {
+  kind: 'client-echo';
+}
+
+export type Workload = EchoWorkload | IdleWorkload | ChurnWorkload | ClientWorkload;
 
 const ALL_SERVERS = ['statesocket', 'ws', 'ws+bufferutil', 'net'] as const;
 const KIB = 1024;
@@ -289,6 +298,7 @@ export const FULL_WORKLOADS: readonly Workload[] = [
     maxSeconds: 20,
     target: { against: 'ws', maxRatio: 0.8, text: '≤ 0.8× ws' },
   },
+  ...CLIENT_WORKLOADS,
 ];
 
 /**
@@ -300,6 +310,7 @@ export const QUICK_WORKLOADS: readonly Workload[] = FULL_WORKLOADS.map((workload
   const quarter = (count: number): number => Math.max(1, Math.round(count / 4));
   switch (workload.kind) {
     case 'echo':
+    case 'client-echo':
       return {
         ...workload,
         // The 1000 messages of the deflate case are the case: keep them, shorten the warm-up.

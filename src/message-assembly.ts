@@ -100,8 +100,11 @@ export class MessageAssembly {
       this.frameBuffer.set(chunk, this.frameReceived - chunk.length);
       return undefined;
     }
-    if (chunk.length < COALESCE_BELOW) this.appendToTail(chunk);
-    else {
+    // A small message whose first frame came whole in one piece is kept as it is (no tail, no copy):
+    // one such piece per message, so memory stays bounded by bytes however the message is fragmented.
+    if (chunk.length < COALESCE_BELOW && !(this.length === chunk.length && this.frameReceived === this.framePayloadLength)) {
+      this.appendToTail(chunk);
+    } else {
       this.flushTail();
       this.chunks.push(chunk);
     }

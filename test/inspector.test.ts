@@ -29,8 +29,13 @@ const HANDSHAKE_HEADERS = {
 };
 
 /** A connection as the feed sees it, driven through the real protocol core. */
-function inspectedConnection(feed: InspectorFeed, url = '/chat') {
-  const connection = Object.assign(new EventEmitter(), { requestUrl: url, remoteAddress: '127.0.0.1' });
+function inspectedConnection(feed: InspectorFeed, url = '/chat', clientUrl = '') {
+  const connection = Object.assign(new EventEmitter(), {
+    requestUrl: url,
+    remoteAddress: '127.0.0.1',
+    url: clientUrl,
+    role: clientUrl === '' ? 'server' : 'client',
+  });
   const inspected = connection as unknown as WebSocketConnection;
   const output = new (class extends DiscardingOutput {
     override closed(code: number, reason: string): void {
@@ -191,6 +196,19 @@ describe('inspector', () => {
       expect(page.updates).to.have.length(1);
       expect(page.updates[0]!.detail?.summary.messagesIn).to.equal(200);
       expect(page.updates[0]!.list?.liveTotal).to.equal(1);
+    });
+
+    it("records a server's connection as the server's, from the peer's address, and a client's as the client's, to the server's host", async () => {
+      const feed = newFeed();
+      const page = openPage(feed);
+      inspectedConnection(feed, '/a');
+      inspectedConnection(feed, '/b', 'ws://example.test:8080/b');
+      await waitFor(() => page.updates.some((update) => update.list?.live.length === 2));
+      const live = page.updates.filter((update) => update.list?.live.length === 2).at(-1)!.list!.live;
+      expect(live.map((summary) => [summary.path, summary.role, summary.remoteAddress])).to.deep.equal([
+        ['/b', 'client', 'example.test:8080'],
+        ['/a', 'server', '127.0.0.1'],
+      ]);
     });
 
     it('follows the newest connection until the page chooses one', async () => {

@@ -1,6 +1,7 @@
 /**
  * The probe against servers that are not statesocket: differences RFC 6455 allows are notes, not
- * failures (exit 0 against ws 8), and a target that goes away mid-run is reported once.
+ * failures (exit 0 against ws 8), a target that is not an echo server is refused before any path
+ * runs, and a target that goes away mid-run is reported once.
  */
 import { expect } from 'chai';
 import { WebSocketServer as WsServer } from 'ws';
@@ -41,6 +42,22 @@ describe('statesocket probe', function () {
     } finally {
       for (const client of ws.clients) client.terminate();
       ws.close();
+    }
+  });
+
+  it('checks first, with the library client, that the target echoes: a server that does not is refused in one line, exit 2', async () => {
+    const server = new WsServer({ port: 0, host: '127.0.0.1' });
+    server.on('connection', (socket) => socket.on('message', () => socket.send('something else')));
+    await once(server, 'listening');
+    const lines: string[] = [];
+    try {
+      const code = await runProbe(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`, { print: (line) => lines.push(line) });
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/is not a WebSocket echo server: .*another message/);
+      expect(code).to.equal(2);
+    } finally {
+      for (const client of server.clients) client.terminate();
+      server.close();
     }
   });
 

@@ -5,6 +5,8 @@
  * every connection with 1001 and exit 0. A port or host it cannot listen on: one line on stderr, exit 1.
  * `statesocket probe ws://host:port/path [options]`: run the paths generated from the machines
  * against any WebSocket echo server (src/probe/run-probe.ts); exit code 1 when a path fails.
+ * `statesocket connect ws://host:port/path [options]`: a command-line client, stdin lines out,
+ * messages in (src/cli/connect.ts, which lists its exit codes).
  * `--help`: this usage on stdout, exit 0. A bad argument: the problem and the usage on stderr, exit 2.
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ const USAGE =
   '             [--heartbeat-interval-ms N] [--inspect[=stately]]\n' +
   '       statesocket probe ws://HOST:PORT/PATH [--close-timeout-ms N | --skip-close-timeout] [--concurrency N]\n' +
   '             [--quiet-ms N] [--step-timeout-ms N] [--seed N] [--machine ID] [--only PATH-ID-PREFIX] [--verbose]\n' +
+  '       statesocket connect ws://HOST:PORT/PATH [--subprotocol P]... [--header "Name: value"]... [--no-deflate]\n' +
+  '             [--binary] [--inspect[=PORT]] [--origin O] [--ca FILE] [--insecure]\n' +
   '       statesocket --help\n' +
   '\n' +
   'serve: an echo server (every message comes back as sent) on ws://127.0.0.1:9001 by default.\n' +
@@ -26,7 +30,18 @@ const USAGE =
   '  --tls-key FILE     the PEM private key of --tls-cert\n' +
   '  --heartbeat-interval-ms N  ping a connection silent for N ms, fail it with 1011 when no Pong follows (default 20000, 0: off)\n' +
   '  --inspect          serve the live inspector at /inspect; =stately also forwards to Stately\'s viewer\n' +
-  'probe: run the paths generated from the machines against a WebSocket echo server.';
+  'probe: run the paths generated from the machines against a WebSocket echo server.\n' +
+  'connect: send each stdin line as a text message, print each message that arrives (binary: <binary N bytes> HEX);\n' +
+  '  end of stdin closes with 1000. Status goes to stderr.\n' +
+  '  --subprotocol P    offer subprotocol P (repeatable, in order of preference)\n' +
+  '  --header "N: v"    add a request header (repeatable)\n' +
+  '  --no-deflate       do not offer permessage-deflate\n' +
+  '  --binary           send each line as a binary message\n' +
+  '  --inspect[=PORT]   serve the live inspector for this connection on 127.0.0.1 (any free port by default)\n' +
+  '  --origin O         send Origin: O\n' +
+  '  --ca FILE          trust these PEM certificates for wss://; --insecure: accept any certificate\n' +
+  '  exit codes: 0 closed normally (1000, 1001, no code); 1 cannot connect or connection lost (1006);\n' +
+  '              2 usage; 3 handshake refused (HTTP status printed); 4 failed (protocol error or other close code)';
 
 /** A command-line mistake: reported with the usage, exit 2. */
 class UsageError extends Error {}
@@ -109,6 +124,11 @@ try {
     const { parseProbeArgs, runProbe } = await import('../probe/run-probe.js');
     const { url, options } = parseProbeArgs(rest);
     process.exit(await runProbe(url, options));
+  } else if (command === 'connect') {
+    const { parseConnectArgs } = await import('./connect-args.js');
+    const args = parseConnectArgs(rest);
+    const { runConnect } = await import('./connect.js');
+    process.exit(await runConnect(args));
   } else {
     throw new UsageError(`unknown command "${command}"`);
   }

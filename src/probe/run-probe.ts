@@ -16,7 +16,7 @@ import { describePath, generateServerPaths, type ModelPath } from '../model-base
 import { describeEvent } from '../model-based/event-samples.js';
 import { isValidCloseCode } from '../close-code.js';
 import { describeRun, runPaths, type PathRunResult, type PathTarget } from './path-runner.js';
-import { ProbeClient } from './probe-client.js';
+import { checkEchoServer } from './echo-check.js';
 
 export interface ProbeOptions {
   /** How long the server waits for the peer to finish closing before it drops TCP. Default 30000. */
@@ -116,11 +116,10 @@ export async function runProbe(url: string, options: ProbeOptions = {}): Promise
   const seed = options.seed ?? 6455;
   const stepTimeoutMs = options.stepTimeoutMs ?? 2000;
 
-  try {
-    const client = await ProbeClient.connect(host, port, stepTimeoutMs);
-    client.reset();
-  } catch (error) {
-    print(`statesocket probe: cannot reach ${host}:${port}: ${(error as Error).message}`);
+  // What every path assumes, checked once with the library's client: a WebSocket echo server.
+  const problem = await checkEchoServer(url, stepTimeoutMs);
+  if (problem !== undefined) {
+    print(`statesocket probe: ${url} is not a WebSocket echo server: ${problem}`);
     return 2;
   }
 
