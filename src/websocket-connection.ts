@@ -337,7 +337,14 @@ export class WebSocketConnection extends EventEmitter {
     if (this.refuseWhenNotOpen(callback)) return;
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
-    if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
+    // The hot path: `refused` inlined (no closure per message).
+    try {
+      this.protocolCore.send(toBytes(data), isBinary);
+    } catch (error) {
+      if (!(error instanceof InvalidStateError)) throw error;
+      if (callback) process.nextTick(callback, error);
+      return;
+    }
     this.afterWrite(callback);
     if (this.socket.writableLength > (this.options.maxBufferedAmount ?? Infinity)) this.protocolCore.bufferedAmountExceeded();
   }
@@ -425,7 +432,14 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal A message from the core, in the form `binaryType` asks for. */
   deliverMessage(data: Buffer, isBinary: boolean): void {
     const type = this.binaryTypeValue;
-    if (type === 'nodebuffer') this.emitFromCore('message', data, isBinary);
+    if (type === 'nodebuffer') {
+      // The hot path: emitFromCore inlined (no rest-argument array per message).
+      try {
+        this.emit('message', data, isBinary);
+      } catch (error) {
+        this.listenerError ??= { error };
+      }
+    }
     else if (type === 'fragments') this.emitFromCore('message', [data], isBinary);
     else this.emitFromCore('message', data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, isBinary);
   }
