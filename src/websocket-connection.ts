@@ -209,19 +209,23 @@ export class WebSocketConnection extends EventEmitter {
    * @throws SyntaxError for an invalid URL, scheme or subprotocol list (as ws)
    */
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
+  /** A client without subprotocols: the options as the second argument, as ws accepts. */
+  constructor(address: string | URL, options?: ClientOptions);
   /** @internal Created by WebSocketServer for each upgrade request. */
   constructor(socket: Socket, request: IncomingMessage, options: ConnectionOptions);
   constructor(
     addressOrSocket: string | URL | Socket,
-    protocolsOrRequest?: string | string[] | IncomingMessage,
+    protocolsOrRequest?: string | string[] | IncomingMessage | ClientOptions,
     options?: ClientOptions | ConnectionOptions,
   ) {
     super();
     if (typeof addressOrSocket === 'string' || addressOrSocket instanceof URL) {
       // The client role.
       const url = clientUrl(addressOrSocket);
-      const clientOptions = (options ?? {}) as ClientOptions;
-      const subprotocols = clientSubprotocols(protocolsOrRequest as string | string[] | undefined);
+      // As ws: an object that is not a list in the second place is the options.
+      const optionsSecond = typeof protocolsOrRequest === 'object' && protocolsOrRequest !== null && !Array.isArray(protocolsOrRequest);
+      const clientOptions = ((optionsSecond ? protocolsOrRequest : options) ?? {}) as ClientOptions;
+      const subprotocols = clientSubprotocols(optionsSecond ? undefined : (protocolsOrRequest as string | string[] | undefined));
       const offer = deflateOffer(clientOptions);
       this.clientAddress = url.href;
       this.requestUrl = `${url.pathname}${url.search}`;
@@ -268,9 +272,9 @@ export class WebSocketConnection extends EventEmitter {
     };
   }
 
-  /** The peer's address (read when asked: it costs a system call). */
+  /** The peer's address (read when asked: it costs a system call); undefined on a client before its socket exists, as in ws. */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.socket?.remoteAddress;
   }
 
   /** The WebSocket API's readyState: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED (the connection machine's state). */
@@ -333,7 +337,14 @@ export class WebSocketConnection extends EventEmitter {
     if (this.refuseWhenNotOpen(callback)) return;
     const isBinary = options?.binary ?? typeof data !== 'string';
     this.corkUntilNextTick();
-    if (this.refused(() => this.protocolCore.send(toBytes(data), isBinary), callback)) return;
+    // The hot path: `refused` inlined (no closure per message).
+    try {
+      this.protocolCore.send(toBytes(data), isBinary);
+    } catch (error) {
+      if (!(error instanceof InvalidStateError)) throw error;
+      if (callback) process.nextTick(callback, error);
+      return;
+    }
     this.afterWrite(callback);
     if (this.socket.writableLength > (this.options.maxBufferedAmount ?? Infinity)) this.protocolCore.bufferedAmountExceeded();
   }
@@ -421,7 +432,14 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal A message from the core, in the form `binaryType` asks for. */
   deliverMessage(data: Buffer, isBinary: boolean): void {
     const type = this.binaryTypeValue;
-    if (type === 'nodebuffer') this.emitFromCore('message', data, isBinary);
+    if (type === 'nodebuffer') {
+      // The hot path: emitFromCore inlined (no rest-argument array per message).
+      try {
+        this.emit('message', data, isBinary);
+      } catch (error) {
+        this.listenerError ??= { error };
+      }
+    }
     else if (type === 'fragments') this.emitFromCore('message', [data], isBinary);
     else this.emitFromCore('message', data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer, isBinary);
   }

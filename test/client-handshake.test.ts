@@ -81,6 +81,27 @@ describe('the client opening handshake (RFC 6455 §4.1)', () => {
       expect(keys.size).to.equal(5);
     });
 
+    it('takes the options as the second argument when no subprotocols are given, as ws', async () => {
+      server = await rawServer(() => undefined);
+      const client = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false, headers: { 'X-Token': 'abc' } });
+      client.on('error', () => {});
+      const { headers } = (await server.nextPeer()).request;
+      expect(headers['x-token']).to.equal('abc');
+      expect(headers['sec-websocket-extensions']).to.equal(undefined);
+      expect(headers['sec-websocket-protocol']).to.equal(undefined);
+      client.terminate();
+    });
+
+    it('has no remoteAddress (undefined, as ws) and a bufferedAmount of 0 before its socket exists', async () => {
+      server = await rawServer((request) => switchingProtocols(request.key));
+      const client = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+      expect(client.remoteAddress).to.equal(undefined);
+      expect(client.bufferedAmount).to.equal(0);
+      await once(client, 'open');
+      expect(client.remoteAddress).to.equal('127.0.0.1');
+      client.terminate();
+    });
+
     it('throws SyntaxError for an invalid URL, a scheme other than ws/wss/http/https, a fragment or a repeated subprotocol', () => {
       expect(() => new WebSocket('not a url')).to.throw(SyntaxError);
       expect(() => new WebSocket('ftp://127.0.0.1/')).to.throw(SyntaxError);
