@@ -33,13 +33,18 @@ const GATHER_FRAME_MIN = 128 * 1024;
 const GATHER_AFTER_FRACTION = 8;
 
 /**
- * Payload pieces shorter than this are copied into a tail buffer as they arrive instead of kept
- * as pieces: a piece costs a Buffer object (about 100 bytes) and pins the socket's read buffer it
- * is a view of, so a message sent as 1-byte fragments would otherwise cost ~125 bytes of server
- * memory per byte (issue 14). With the tail, a message's memory is its size plus at most one
- * tail, and twice its size while `take()` joins the pieces.
+ * Payload pieces shorter than this are copied into a tail buffer instead of kept as pieces: a
+ * piece costs a Buffer object (about 100 bytes) and pins the socket's read buffer it is a view
+ * of, so a message sent as 1-byte fragments would otherwise cost ~125 bytes of server memory per
+ * byte (issue 14). The copy is deferred: small pieces are kept as they are until PENDING_MAX of
+ * them are waiting (or a larger piece, a gathered frame or the message's end comes), and only
+ * then copied into the tail together. A message of a few small fragments (4 KiB in 16 pieces of
+ * 256 bytes) is then joined once, as before the tail existed, while a message's memory stays its
+ * size plus at most one tail and PENDING_MAX - 1 pieces, and twice its size while `take()` joins.
  */
 const COALESCE_BELOW = 1024;
+/** Small pieces kept uncopied at most (COALESCE_BELOW). */
+const PENDING_MAX = 16;
 /** The first tail of a message; each next one doubles, up to TAIL_MAX. */
 const TAIL_MIN = 1024;
 const TAIL_MAX = 64 * 1024;
@@ -56,10 +61,13 @@ export class MessageAssembly {
   private framePayloadLength = 0;
   private frameReceived = 0;
   private frameBuffer: Buffer | undefined;
-  // Small pieces, copied as they arrive (COALESCE_BELOW): bytes tailStart..tailEnd are not yet among the chunks.
+  // Small pieces (COALESCE_BELOW): the last `pending` chunks are small pieces not yet copied; the
+  // tail's bytes tailStart..tailEnd are the chunk at `tailChunk` (-1: no chunk to extend).
   private tail: Buffer | undefined;
   private tailStart = 0;
   private tailEnd = 0;
+  private tailChunk = -1;
+  private pending = 0;
 
   constructor(private readonly maxMessageSize: number) {}
 
@@ -71,6 +79,8 @@ export class MessageAssembly {
     this.length = 0;
     this.tail = undefined;
     this.tailStart = this.tailEnd = 0;
+    this.tailChunk = -1;
+    this.pending = 0;
     if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
 
@@ -84,7 +94,7 @@ export class MessageAssembly {
     this.frameReceived = 0;
     this.frameBuffer = undefined;
     // A frame that may be gathered (GATHER_FRAME_MIN) starts with no earlier bytes in the tail.
-    if (payloadLength >= GATHER_FRAME_MIN) this.flushTail();
+    if (payloadLength >= GATHER_FRAME_MIN) this.closeTail();
     return this.length + payloadLength > this.maxMessageSize ? 'MESSAGE_TOO_BIG' : undefined;
   }
 
@@ -103,9 +113,11 @@ export class MessageAssembly {
     // A small message whose first frame came whole in one piece is kept as it is (no tail, no copy):
     // one such piece per message, so memory stays bounded by bytes however the message is fragmented.
     if (chunk.length < COALESCE_BELOW && !(this.length === chunk.length && this.frameReceived === this.framePayloadLength)) {
-      this.appendToTail(chunk);
+      this.chunks.push(chunk);
+      if (++this.pending === PENDING_MAX) this.copyPending();
     } else {
-      this.flushTail();
+      if (this.pending !== 0) this.copyPending();
+      this.tailChunk = -1;
       this.chunks.push(chunk);
     }
     const length = this.framePayloadLength;
@@ -124,8 +136,7 @@ export class MessageAssembly {
 
   /** The message's payload, handed over (the assembly lets go of it). */
   take(): Buffer {
-    this.flushTail();
-    this.tail = undefined;
+    this.dropTail();
     const chunks = this.chunks;
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
     this.chunks = NO_CHUNKS as Buffer[];
@@ -138,8 +149,7 @@ export class MessageAssembly {
    * payload, or the cause that fails the connection.
    */
   inflate(compressor: MessageCompressor, isText: boolean): Buffer | PayloadViolationType {
-    this.flushTail();
-    this.tail = undefined;
+    this.dropTail();
     const compressed = this.chunks;
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
@@ -154,7 +164,7 @@ export class MessageAssembly {
 
   /** Move the chunks of the frame being read into one buffer of the frame's length (GATHER_FRAME_MIN). */
   private gatherFrame(): void {
-    this.flushTail();
+    this.closeTail();
     const chunks = this.chunks;
     const buffer = Buffer.allocUnsafe(this.framePayloadLength);
     let first = chunks.length;
@@ -169,22 +179,53 @@ export class MessageAssembly {
     this.frameBuffer = buffer;
   }
 
-  /** Copy a small piece into the tail, starting a new (larger) tail when it is full. */
-  private appendToTail(chunk: Buffer): void {
-    let tail = this.tail;
-    if (tail === undefined || this.tailEnd + chunk.length > tail.length) {
-      this.flushTail();
-      tail = this.tail = Buffer.allocUnsafe(Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
-      this.tailStart = this.tailEnd = 0;
-    }
-    tail.set(chunk, this.tailEnd);
-    this.tailEnd += chunk.length;
+  /** The pending small pieces become bytes of the tail, and no later piece extends its chunk. */
+  private closeTail(): void {
+    if (this.pending !== 0) this.copyPending();
+    this.tailChunk = -1;
   }
 
-  /** The tail's bytes not yet among the chunks become a chunk (the rest of the tail stays in use). */
-  private flushTail(): void {
-    if (this.tailEnd === this.tailStart) return;
-    this.chunks.push(this.tail!.subarray(this.tailStart, this.tailEnd));
-    this.tailStart = this.tailEnd;
+  private dropTail(): void {
+    this.tail = undefined;
+    this.tailChunk = -1;
+    this.pending = 0;
+  }
+
+  /**
+   * Copy the pending small pieces (the last `pending` chunks) into the tail: onto the end of the
+   * tail's chunk when it is the chunk before them and they fit, else as a new chunk of the tail
+   * (a new, larger tail when they do not fit).
+   */
+  private copyPending(): void {
+    const chunks = this.chunks;
+    const first = chunks.length - this.pending;
+    let bytes = 0;
+    for (let i = first; i < chunks.length; i++) bytes += chunks[i]!.length;
+    let tail = this.tail;
+    const extend = this.tailChunk === first - 1 && this.tailChunk >= 0;
+    if (tail === undefined || this.tailEnd + bytes > tail.length) {
+      const size = Math.max(bytes, Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
+      tail = this.tail = Buffer.allocUnsafe(size);
+      this.tailStart = this.tailEnd = 0;
+      this.tailChunk = -1;
+    } else if (!extend) {
+      this.tailStart = this.tailEnd;
+      this.tailChunk = -1;
+    }
+    let end = this.tailEnd;
+    for (let i = first; i < chunks.length; i++) {
+      tail.set(chunks[i]!, end);
+      end += chunks[i]!.length;
+    }
+    this.tailEnd = end;
+    chunks.length = first;
+    const view = tail.subarray(this.tailStart, end);
+    if (this.tailChunk >= 0) {
+      chunks[this.tailChunk] = view;
+    } else {
+      this.tailChunk = chunks.length;
+      chunks.push(view);
+    }
+    this.pending = 0;
   }
 }
