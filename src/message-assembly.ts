@@ -52,7 +52,10 @@ const TAIL_MAX = 64 * 1024;
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export class MessageAssembly {
+  // The message's pieces; NO_CHUNKS while it has at most one, which is then `single` (most
+  // messages: no array per message).
   private chunks = NO_CHUNKS as Buffer[];
+  private single: Buffer | undefined;
   private length = 0;
   private isText = false;
   private isCompressed = false;
@@ -75,7 +78,8 @@ export class MessageAssembly {
   begin(isText: boolean, isCompressed: boolean): void {
     this.isText = isText;
     this.isCompressed = isCompressed;
-    this.chunks = [];
+    this.chunks = NO_CHUNKS as Buffer[];
+    this.single = undefined;
     this.length = 0;
     this.tail = undefined;
     this.tailStart = this.tailEnd = 0;
@@ -113,12 +117,12 @@ export class MessageAssembly {
     // A small message whose first frame came whole in one piece is kept as it is (no tail, no copy):
     // one such piece per message, so memory stays bounded by bytes however the message is fragmented.
     if (chunk.length < COALESCE_BELOW && !(this.length === chunk.length && this.frameReceived === this.framePayloadLength)) {
-      this.chunks.push(chunk);
+      this.push(chunk);
       if (++this.pending === PENDING_MAX) this.copyPending();
     } else {
       if (this.pending !== 0) this.copyPending();
       this.tailChunk = -1;
-      this.chunks.push(chunk);
+      this.push(chunk);
     }
     const length = this.framePayloadLength;
     if (length >= GATHER_FRAME_MIN && this.frameReceived < length && this.frameReceived * GATHER_AFTER_FRACTION >= length) {
@@ -138,7 +142,13 @@ export class MessageAssembly {
   take(): Buffer {
     this.dropTail();
     const chunks = this.chunks;
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+    let data: Buffer;
+    if (chunks === NO_CHUNKS) {
+      data = this.single ?? Buffer.alloc(0);
+      this.single = undefined;
+    } else {
+      data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+    }
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
     return data;
@@ -150,7 +160,7 @@ export class MessageAssembly {
    */
   inflate(compressor: MessageCompressor, isText: boolean): Buffer | PayloadViolationType {
     this.dropTail();
-    const compressed = this.chunks;
+    const compressed = this.all();
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
     let data: Buffer;
@@ -165,7 +175,7 @@ export class MessageAssembly {
   /** Move the chunks of the frame being read into one buffer of the frame's length (GATHER_FRAME_MIN). */
   private gatherFrame(): void {
     this.closeTail();
-    const chunks = this.chunks;
+    const chunks = this.all();
     const buffer = Buffer.allocUnsafe(this.framePayloadLength);
     let first = chunks.length;
     for (let gathered = 0; gathered < this.frameReceived; ) gathered += chunks[--first]!.length;
@@ -177,6 +187,26 @@ export class MessageAssembly {
     chunks.length = first;
     chunks.push(buffer);
     this.frameBuffer = buffer;
+  }
+
+  private push(chunk: Buffer): void {
+    if (this.chunks !== NO_CHUNKS) {
+      this.chunks.push(chunk);
+    } else if (this.single === undefined) {
+      this.single = chunk;
+    } else {
+      this.chunks = [this.single, chunk];
+      this.single = undefined;
+    }
+  }
+
+  /** The message's pieces as an array (made now if the message had at most one). */
+  private all(): Buffer[] {
+    if (this.chunks === NO_CHUNKS) {
+      this.chunks = this.single === undefined ? [] : [this.single];
+      this.single = undefined;
+    }
+    return this.chunks;
   }
 
   /** The pending small pieces become bytes of the tail, and no later piece extends its chunk. */
@@ -197,7 +227,7 @@ export class MessageAssembly {
    * (a new, larger tail when they do not fit).
    */
   private copyPending(): void {
-    const chunks = this.chunks;
+    const chunks = this.all();
     const first = chunks.length - this.pending;
     let bytes = 0;
     for (let i = first; i < chunks.length; i++) bytes += chunks[i]!.length;
