@@ -33,13 +33,18 @@ const GATHER_FRAME_MIN = 128 * 1024;
 const GATHER_AFTER_FRACTION = 8;
 
 /**
- * Payload pieces shorter than this are copied into a tail buffer as they arrive instead of kept
- * as pieces: a piece costs a Buffer object (about 100 bytes) and pins the socket's read buffer it
- * is a view of, so a message sent as 1-byte fragments would otherwise cost ~125 bytes of server
- * memory per byte (issue 14). With the tail, a message's memory is its size plus at most one
- * tail, and twice its size while `take()` joins the pieces.
+ * Payload pieces shorter than this are copied into a tail buffer instead of kept as pieces: a
+ * piece costs a Buffer object (about 100 bytes) and pins the socket's read buffer it is a view
+ * of, so a message sent as 1-byte fragments would otherwise cost ~125 bytes of server memory per
+ * byte (issue 14). The copy is deferred: small pieces are kept as they are until PENDING_MAX of
+ * them are waiting (or a larger piece, a gathered frame or the message's end comes), and only
+ * then copied into the tail together. A message of a few small fragments (4 KiB in 16 pieces of
+ * 256 bytes) is then joined once, as before the tail existed, while a message's memory stays its
+ * size plus at most one tail and PENDING_MAX - 1 pieces, and twice its size while `take()` joins.
  */
 const COALESCE_BELOW = 1024;
+/** Small pieces kept uncopied at most (COALESCE_BELOW). */
+const PENDING_MAX = 16;
 /** The first tail of a message; each next one doubles, up to TAIL_MAX. */
 const TAIL_MIN = 1024;
 const TAIL_MAX = 64 * 1024;
@@ -47,7 +52,10 @@ const TAIL_MAX = 64 * 1024;
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export class MessageAssembly {
+  // The message's pieces; NO_CHUNKS while it has at most one, which is then `single` (most
+  // messages: no array per message).
   private chunks = NO_CHUNKS as Buffer[];
+  private single: Buffer | undefined;
   private length = 0;
   private isText = false;
   private isCompressed = false;
@@ -56,10 +64,13 @@ export class MessageAssembly {
   private framePayloadLength = 0;
   private frameReceived = 0;
   private frameBuffer: Buffer | undefined;
-  // Small pieces, copied as they arrive (COALESCE_BELOW): bytes tailStart..tailEnd are not yet among the chunks.
+  // Small pieces (COALESCE_BELOW): the last `pending` chunks are small pieces not yet copied; the
+  // tail's bytes tailStart..tailEnd are the chunk at `tailChunk` (-1: no chunk to extend).
   private tail: Buffer | undefined;
   private tailStart = 0;
   private tailEnd = 0;
+  private tailChunk = -1;
+  private pending = 0;
 
   constructor(private readonly maxMessageSize: number) {}
 
@@ -67,10 +78,13 @@ export class MessageAssembly {
   begin(isText: boolean, isCompressed: boolean): void {
     this.isText = isText;
     this.isCompressed = isCompressed;
-    this.chunks = [];
+    this.chunks = NO_CHUNKS as Buffer[];
+    this.single = undefined;
     this.length = 0;
     this.tail = undefined;
     this.tailStart = this.tailEnd = 0;
+    this.tailChunk = -1;
+    this.pending = 0;
     if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
 
@@ -84,7 +98,7 @@ export class MessageAssembly {
     this.frameReceived = 0;
     this.frameBuffer = undefined;
     // A frame that may be gathered (GATHER_FRAME_MIN) starts with no earlier bytes in the tail.
-    if (payloadLength >= GATHER_FRAME_MIN) this.flushTail();
+    if (payloadLength >= GATHER_FRAME_MIN) this.closeTail();
     return this.length + payloadLength > this.maxMessageSize ? 'MESSAGE_TOO_BIG' : undefined;
   }
 
@@ -103,10 +117,12 @@ export class MessageAssembly {
     // A small message whose first frame came whole in one piece is kept as it is (no tail, no copy):
     // one such piece per message, so memory stays bounded by bytes however the message is fragmented.
     if (chunk.length < COALESCE_BELOW && !(this.length === chunk.length && this.frameReceived === this.framePayloadLength)) {
-      this.appendToTail(chunk);
+      this.push(chunk);
+      if (++this.pending === PENDING_MAX) this.copyPending();
     } else {
-      this.flushTail();
-      this.chunks.push(chunk);
+      if (this.pending !== 0) this.copyPending();
+      this.tailChunk = -1;
+      this.push(chunk);
     }
     const length = this.framePayloadLength;
     if (length >= GATHER_FRAME_MIN && this.frameReceived < length && this.frameReceived * GATHER_AFTER_FRACTION >= length) {
@@ -124,10 +140,15 @@ export class MessageAssembly {
 
   /** The message's payload, handed over (the assembly lets go of it). */
   take(): Buffer {
-    this.flushTail();
-    this.tail = undefined;
+    this.dropTail();
     const chunks = this.chunks;
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+    let data: Buffer;
+    if (chunks === NO_CHUNKS) {
+      data = this.single ?? Buffer.alloc(0);
+      this.single = undefined;
+    } else {
+      data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+    }
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
     return data;
@@ -138,9 +159,8 @@ export class MessageAssembly {
    * payload, or the cause that fails the connection.
    */
   inflate(compressor: MessageCompressor, isText: boolean): Buffer | PayloadViolationType {
-    this.flushTail();
-    this.tail = undefined;
-    const compressed = this.chunks;
+    this.dropTail();
+    const compressed = this.all();
     this.chunks = NO_CHUNKS as Buffer[];
     this.length = 0;
     let data: Buffer;
@@ -154,8 +174,8 @@ export class MessageAssembly {
 
   /** Move the chunks of the frame being read into one buffer of the frame's length (GATHER_FRAME_MIN). */
   private gatherFrame(): void {
-    this.flushTail();
-    const chunks = this.chunks;
+    this.closeTail();
+    const chunks = this.all();
     const buffer = Buffer.allocUnsafe(this.framePayloadLength);
     let first = chunks.length;
     for (let gathered = 0; gathered < this.frameReceived; ) gathered += chunks[--first]!.length;
@@ -169,22 +189,73 @@ export class MessageAssembly {
     this.frameBuffer = buffer;
   }
 
-  /** Copy a small piece into the tail, starting a new (larger) tail when it is full. */
-  private appendToTail(chunk: Buffer): void {
-    let tail = this.tail;
-    if (tail === undefined || this.tailEnd + chunk.length > tail.length) {
-      this.flushTail();
-      tail = this.tail = Buffer.allocUnsafe(Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
-      this.tailStart = this.tailEnd = 0;
+  private push(chunk: Buffer): void {
+    if (this.chunks !== NO_CHUNKS) {
+      this.chunks.push(chunk);
+    } else if (this.single === undefined) {
+      this.single = chunk;
+    } else {
+      this.chunks = [this.single, chunk];
+      this.single = undefined;
     }
-    tail.set(chunk, this.tailEnd);
-    this.tailEnd += chunk.length;
   }
 
-  /** The tail's bytes not yet among the chunks become a chunk (the rest of the tail stays in use). */
-  private flushTail(): void {
-    if (this.tailEnd === this.tailStart) return;
-    this.chunks.push(this.tail!.subarray(this.tailStart, this.tailEnd));
-    this.tailStart = this.tailEnd;
+  /** The message's pieces as an array (made now if the message had at most one). */
+  private all(): Buffer[] {
+    if (this.chunks === NO_CHUNKS) {
+      this.chunks = this.single === undefined ? [] : [this.single];
+      this.single = undefined;
+    }
+    return this.chunks;
+  }
+
+  /** The pending small pieces become bytes of the tail, and no later piece extends its chunk. */
+  private closeTail(): void {
+    if (this.pending !== 0) this.copyPending();
+    this.tailChunk = -1;
+  }
+
+  private dropTail(): void {
+    this.tail = undefined;
+    this.tailChunk = -1;
+    this.pending = 0;
+  }
+
+  /**
+   * Copy the pending small pieces (the last `pending` chunks) into the tail: onto the end of the
+   * tail's chunk when it is the chunk before them and they fit, else as a new chunk of the tail
+   * (a new, larger tail when they do not fit).
+   */
+  private copyPending(): void {
+    const chunks = this.all();
+    const first = chunks.length - this.pending;
+    let bytes = 0;
+    for (let i = first; i < chunks.length; i++) bytes += chunks[i]!.length;
+    let tail = this.tail;
+    const extend = this.tailChunk === first - 1 && this.tailChunk >= 0;
+    if (tail === undefined || this.tailEnd + bytes > tail.length) {
+      const size = Math.max(bytes, Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
+      tail = this.tail = Buffer.allocUnsafe(size);
+      this.tailStart = this.tailEnd = 0;
+      this.tailChunk = -1;
+    } else if (!extend) {
+      this.tailStart = this.tailEnd;
+      this.tailChunk = -1;
+    }
+    let end = this.tailEnd;
+    for (let i = first; i < chunks.length; i++) {
+      tail.set(chunks[i]!, end);
+      end += chunks[i]!.length;
+    }
+    this.tailEnd = end;
+    chunks.length = first;
+    const view = tail.subarray(this.tailStart, end);
+    if (this.tailChunk >= 0) {
+      chunks[this.tailChunk] = view;
+    } else {
+      this.tailChunk = chunks.length;
+      chunks.push(view);
+    }
+    this.pending = 0;
   }
 }

@@ -24,6 +24,12 @@ function headerTokens(value: string | string[] | undefined): string[] {
   return joined.split(',').map((token) => token.trim().toLowerCase());
 }
 
+/** `headerTokens(value).includes(token)` for a lower-case token, without arrays for a one-token string (the usual case). */
+function hasHeaderToken(value: string | string[] | undefined, token: string): boolean {
+  if (typeof value === 'string' && !value.includes(',')) return value.trim().toLowerCase() === token;
+  return headerTokens(value).includes(token);
+}
+
 /** RFC 6455 §4.2.1 item 1: "An HTTP/1.1 or higher GET request". */
 export function isGetRequest(request: HandshakeRequestFields): boolean {
   return request.method === 'GET';
@@ -31,7 +37,7 @@ export function isGetRequest(request: HandshakeRequestFields): boolean {
 
 /** §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket"". */
 export function asksForWebSocketUpgrade(request: HandshakeRequestFields): boolean {
-  return headerTokens(request.headers.upgrade).includes('websocket');
+  return hasHeaderToken(request.headers.upgrade, 'websocket');
 }
 
 /** §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13". */
@@ -46,10 +52,13 @@ export function asksForVersion13(request: HandshakeRequestFields): boolean {
  * undefined when nothing is.
  */
 export function malformedHandshakeReason(request: HandshakeRequestFields): string | undefined {
-  const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
-  if (major < 1 || (major === 1 && minor < 1)) return `HTTP/${request.httpVersion} cannot upgrade; a WebSocket handshake needs HTTP/1.1 or higher`;
+  // Node's parser gives '1.1' for nearly every upgrade request: no split for it.
+  if (request.httpVersion !== '1.1') {
+    const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
+    if (major < 1 || (major === 1 && minor < 1)) return `HTTP/${request.httpVersion} cannot upgrade; a WebSocket handshake needs HTTP/1.1 or higher`;
+  }
   if (!request.headers.host) return 'the Host header is missing';
-  if (!headerTokens(request.headers.connection).includes('upgrade')) return 'the Connection header does not include "Upgrade"';
+  if (!hasHeaderToken(request.headers.connection, 'upgrade')) return 'the Connection header does not include "Upgrade"';
   const key = request.headers['sec-websocket-key'];
   if (typeof key !== 'string' || !SIXTEEN_BYTES_BASE64.test(key.trim())) {
     return 'Sec-WebSocket-Key is missing or is not 16 bytes in base64';
