@@ -37,6 +37,8 @@ type ServerKind = 'statesocket' | 'ws';
 /** The rows of the server being driven (`runRows` sets it). */
 let rows: Row[] = [];
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
+/** A change in size with its sign: "+4.6 MiB", "-6.8 MiB" (RSS can fall below where it started). */
+const mibChange = (bytes: number) => `${bytes < 0 ? '-' : '+'}${mib(Math.abs(bytes))}`;
 
 class SoakServer {
   private constructor(private readonly child: ChildProcess, readonly port: number) {}
@@ -143,7 +145,7 @@ async function rowSlowloris(server: SoakServer): Promise<void> {
   const last = Math.max(0, ...closedAt);
   rows.push({
     name: `${SIZES.slowloris.toLocaleString('en')} slowloris handshakes (handshakeTimeoutMs ${SIZES.handshakeTimeoutMs})`,
-    figures: `${closedAt.length} closed by the server (${timedOut} with 408), the last after ${(last / 1000).toFixed(1)} s; peak RSS +${mib(stats.peakRss - before.rss)}`,
+    figures: `${closedAt.length} closed by the server (${timedOut} with 408), the last after ${(last / 1000).toFixed(1)} s; peak RSS ${mibChange(stats.peakRss - before.rss)}`,
     bound: `all closed with 408, after the timeout and within timeout + Node's checking interval (${CHECKING_INTERVAL_MS} ms) + 2 s; peak RSS growth ≤ 64 MiB`,
     ok:
       timedOut === sockets.length &&
@@ -187,7 +189,7 @@ async function rowNonReaders(server: SoakServer): Promise<void> {
   await server.drained();
   rows.push({
     name: `10 clients sending 1 MiB messages, reading nothing, for ${SIZES.nonReaderSeconds} s`,
-    figures: `${mib(written)} handed to the client sockets; server peak RSS +${mib(stats.peakRss - before.rss)}`,
+    figures: `${mib(written)} handed to the client sockets; server peak RSS ${mibChange(stats.peakRss - before.rss)}`,
     bound: 'server peak RSS growth ≤ 10 × (writeHighWaterMark 1 MiB + 2 × 1 MiB message) + 64 MiB = 94 MiB',
     ok: stats.peakRss - before.rss <= 94 * MIB,
   });
@@ -225,7 +227,7 @@ async function rowFrameFuzzer(server: SoakServer): Promise<void> {
     name: `frame fuzzer over TCP: ${result.inputs.toLocaleString('en')} inputs (seed ${FUZZ_SEED}), 32 connections at a time`,
     figures:
       `${Math.round(result.inputs / result.seconds).toLocaleString('en')} inputs/s (${result.seconds.toFixed(0)} s); ${result.disagreements} disagreements with the RFC oracle${first}; ` +
-      `connections at end ${after.connections}; server peak RSS +${mib(stats.peakRss - before.rss)}`,
+      `connections at end ${after.connections}; server peak RSS ${mibChange(stats.peakRss - before.rss)}`,
     bound: '0 disagreements; connections back to 0; server peak RSS growth ≤ 64 MiB',
     ok: result.disagreements === 0 && after.connections === 0 && stats.peakRss - before.rss <= 64 * MIB,
     ws: "not run: ws's rules differ from the oracle's where the fuzzer aims (it accepts non-minimal length encodings, which the oracle fails with 1002)",
