@@ -89,7 +89,7 @@ describe('permessage-deflate idle release (RFC 7692 §7.1.1, §7.2.2)', () => {
         expect(window.length).to.equal(limit);
         expect(window.octets.equals(data.subarray(data.length - limit))).to.equal(true);
         window.compact();
-        expect(window.capacity).to.equal(limit + 5);
+        expect(window.capacity).to.equal(limit);
       });
     }
 
@@ -99,15 +99,52 @@ describe('permessage-deflate idle release (RFC 7692 §7.1.1, §7.2.2)', () => {
       window.append(Buffer.alloc(5000, 2));
       expect(window.length).to.equal(8000);
       window.compact();
-      expect(window.capacity).to.equal(8005);
+      expect(window.capacity).to.equal(8000);
     });
 
     it('is a valid stored block (RFC 1951 §3.2.4) that inflates to the window', () => {
       const window = new PeerWindow(12);
       const data = textWithFarRepeats(6000, 3);
       window.append(data);
-      const inflated = inflateRawSync(Buffer.concat([window.storedBlock(), TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
+      expect(window.storedBlocks()).to.have.length(2);
+      const inflated = inflateRawSync(Buffer.concat([...window.storedBlocks(), TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
       expect(inflated.equals(data.subarray(6000 - 4096))).to.equal(true);
+    });
+
+    it('wraps as a ring: two stored blocks, oldest octets first, that inflate to the window', () => {
+      const window = new PeerWindow(12);
+      const data = textWithFarRepeats(4096 + 1000, 3);
+      window.append(data.subarray(0, 4096));
+      window.append(data.subarray(4096));
+      expect(window.capacity).to.equal(4096);
+      const blocks = window.storedBlocks();
+      expect(blocks.map((part) => part.length)).to.deep.equal([5, 3096, 5, 1000]);
+      const inflated = inflateRawSync(Buffer.concat([...blocks, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
+      expect(inflated.equals(data.subarray(1000))).to.equal(true);
+      expect(window.octets.equals(data.subarray(1000))).to.equal(true);
+    });
+
+    it('keeps the last octets through every way appends can wrap the ring (fast-check)', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 8, max: 15 }), fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 12 }), (bits, sizes) => {
+          const window = new PeerWindow(bits);
+          let all = Buffer.alloc(0);
+          for (const [index, size] of sizes.entries()) {
+            const piece = Buffer.alloc(size, (index % 250) + 1);
+            for (let i = 0; i < size; i += 97) piece[i] = i & 0xff;
+            window.append(piece);
+            all = Buffer.concat([all, piece]).subarray(-window.limit);
+            if (index % 3 === 2) window.compact();
+          }
+          expect(window.length).to.equal(all.length);
+          expect(window.octets.equals(all)).to.equal(true);
+          if (all.length > 0) {
+            const inflated = inflateRawSync(Buffer.concat([...window.storedBlocks(), TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
+            expect(inflated.equals(all)).to.equal(true);
+          }
+        }),
+        { numRuns: 200 },
+      );
     });
   });
 

@@ -112,7 +112,7 @@ export class PerMessageDeflateCodec implements MessageCompressor, IdleReleasable
       if (inflaterHolds !== this || window === undefined) {
         if (inflaterHolds !== 'fresh') inflater.reset();
         // §7.2.2: restore the window the peer's compressor refers back to.
-        if (window !== undefined && window.length > 0) inflater.write(window.storedBlock(), constants.Z_SYNC_FLUSH, Infinity, false);
+        if (window !== undefined) for (const part of window.storedBlocks()) inflater.write(part, constants.Z_SYNC_FLUSH, Infinity, false);
       }
       inflaterHolds = this;
       for (const chunk of compressed) {
