@@ -91,10 +91,11 @@ export class ConnectionProtocol implements FrameParserHandler {
   handshakeKey = '';
   /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
-  /** @internal The opening handshake request, while the machines take it. */
+  /**
+   * @internal The opening handshake request, while the machines take it, and while the connection
+   * machine leaves it to the application (`awaitingApplication`), until it decides.
+   */
   handshakeRequest: HandshakeRequestEvent | undefined;
-  /** The request the connection machine left to the application (`awaitingApplication`), until it decides. */
-  #requestAwaitingApplication: HandshakeRequestEvent | undefined;
   /** @internal The refusal the application chose (APPLICATION_REFUSED; `relayApplicationRefusal` sends it). */
   applicationRefusal: HandshakeRefusal | undefined;
   /** RFC 6455 §4.2.2 item 5.4: the subprotocol the server answered with ('' for none; `answerSubprotocol`). */
@@ -158,10 +159,7 @@ export class ConnectionProtocol implements FrameParserHandler {
     // Kept while the machines take it, for the effects that answer it (the refusal's reason, the subprotocol).
     this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
     this.dispatch(this.handshakeRequest);
-    if (request.applicationDecides === true && this.#connectionState === AWAITING_APPLICATION) {
-      this.#requestAwaitingApplication = this.handshakeRequest;
-    }
-    this.handshakeRequest = undefined;
+    if (this.#connectionState !== AWAITING_APPLICATION) this.handshakeRequest = undefined;
   }
 
   /**
@@ -169,8 +167,7 @@ export class ConnectionProtocol implements FrameParserHandler {
    * (one the client offered, or undefined); `connectionLimitReached` as the server stands now.
    */
   applicationAccepted(subprotocol: string | undefined, connectionLimitReached: boolean): void {
-    const request = this.#requestAwaitingApplication;
-    this.#requestAwaitingApplication = undefined;
+    const request = this.handshakeRequest;
     const event: ApplicationAcceptedEvent = {
       type: 'APPLICATION_ACCEPTED',
       perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined,
@@ -179,17 +176,16 @@ export class ConnectionProtocol implements FrameParserHandler {
     };
     // The effects that answer it read the request (the refusal's reason) and the subprotocol.
     if (request !== undefined) request.subprotocol = subprotocol;
-    this.handshakeRequest = request;
     this.dispatch(event);
     this.handshakeRequest = undefined;
   }
 
   /** The server's application refused the request the machines left to it, with `refusal`. */
   applicationRefused(refusal: HandshakeRefusal): void {
-    this.#requestAwaitingApplication = undefined;
     this.applicationRefusal = refusal;
     this.dispatch(EVENT.APPLICATION_REFUSED);
     this.applicationRefusal = undefined;
+    this.handshakeRequest = undefined;
   }
 
   /** The client role: the opening handshake's request is sent (RFC 6455 §4.1). */
@@ -239,7 +235,8 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** The upgrade request waited for the server's decision longer than the handshake timeout. */
   handshakeTimeout(): void {
-    this.#requestAwaitingApplication = undefined;
+    // The refusal's reason is the server's delay, not the request (refusalReason without one).
+    this.handshakeRequest = undefined;
     this.dispatch(EVENT.HANDSHAKE_TIMEOUT);
   }
 
