@@ -35,6 +35,8 @@ export const connectionActions = {
   enablePerMessageDeflate: () => {},
   /** Answer with an HTTP error status and close the TCP connection. */
   rejectHandshake: (_: unknown, _params: { readonly status: number }) => {},
+  /** Answer with the HTTP refusal the server's application chose (e.g. `verifyClient`'s 401) and close the TCP connection. */
+  relayApplicationRefusal: () => {},
   /** Start reading frames from the bytes that arrive (before the handshake, none are read). */
   startReadingFrames: () => {},
   /** §6.1: send the application's message (a data frame; RFC 7692: compressed when agreed). */
@@ -129,14 +131,26 @@ export const connectionMachine = setup({
      */
     isMalformedHandshake: ({ event }) =>
       event.type === 'HANDSHAKE_REQUEST' && !isWellFormedUpgradeRequest(event),
+    /**
+     * §4.2.1 item 2 (/resource name/): the request names a resource this server does not serve (the
+     * I/O layer asked the application's `path` / `shouldHandle`).
+     */
+    isResourceNotServed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.resourceNotServed === true,
+    /**
+     * §4.2.2: "the server MAY ... perform additional client authentication": the application
+     * (`verifyClient`, `handleProtocols`) still decides on a request the protocol accepts.
+     */
+    isForTheApplicationToDecide: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.applicationDecides === true,
     /** RFC 7692 §5: the client offered permessage-deflate and the server accepted an offer. */
-    isPerMessageDeflateAgreed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.perMessageDeflateAgreed,
+    isPerMessageDeflateAgreed: ({ event }) =>
+      (event.type === 'HANDSHAKE_REQUEST' || event.type === 'APPLICATION_ACCEPTED') && event.perMessageDeflateAgreed,
     /**
      * §4.2.2 item 5.4 /subprotocol/: "Either a single value representing the subprotocol the
      * server is ready to use or null. The value chosen MUST be derived from the client's
      * handshake". The I/O layer asked the application and keeps only a value the client offered.
      */
-    isSubprotocolChosen: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.subprotocol !== undefined,
+    isSubprotocolChosen: ({ event }) =>
+      (event.type === 'HANDSHAKE_REQUEST' || event.type === 'APPLICATION_ACCEPTED') && event.subprotocol !== undefined,
     // ---- the client role: RFC 6455 §4.1, "the client MUST validate the server's response as follows"
     /** §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP". */
     isNotSwitchingProtocols: ({ event }) => event.type === 'HANDSHAKE_RESPONSE' && !isSwitchingProtocols(event),
@@ -186,7 +200,8 @@ export const connectionMachine = setup({
      */
     isOriginNotAllowed: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.originNotAllowed === true,
     /** The server holds `maxConnections` connections: it cannot take one more now. */
-    isOverConnectionLimit: ({ event }) => event.type === 'HANDSHAKE_REQUEST' && event.connectionLimitReached === true,
+    isOverConnectionLimit: ({ event }) =>
+      (event.type === 'HANDSHAKE_REQUEST' || event.type === 'APPLICATION_ACCEPTED') && event.connectionLimitReached === true,
   },
   actions: connectionActions,
 }).createMachine({
@@ -201,6 +216,9 @@ export const connectionMachine = setup({
           { guard: 'isNotWebSocketUpgrade', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isUnsupportedVersion', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 426 } } },
           { guard: 'isMalformedHandshake', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
+          // §4.2.2: "If the requested service is not available, the server MUST send an appropriate
+          // HTTP error code (such as 404 Not Found)"; ws answers 400, and so does statesocket.
+          { guard: 'isResourceNotServed', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 400 } } },
           // RFC 6585 §5: 431 Request Header Fields Too Large.
           { guard: 'hasHeaderFieldsTooLarge', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 431 } } },
           // §4.2.2 item 4 (/origin/): "If the server does not wish to accept this connection, it
@@ -210,6 +228,8 @@ export const connectionMachine = setup({
           // RFC 9110 §15.6.4: 503 "the server is currently unable to handle the request due to a
           // temporary overload"; the refusal carries Retry-After (opening-handshake.ts).
           { guard: 'isOverConnectionLimit', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
+          // The protocol accepts the request; the application has its say before the answer.
+          { guard: 'isForTheApplicationToDecide', target: 'awaitingApplication' },
           {
             guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
             target: 'open',
@@ -236,6 +256,37 @@ export const connectionMachine = setup({
         // connection: Node's HTTP server handles it, so CONNECTING has no TCP_CLOSED transition.)
         // The client role: §4.1 "the client ... MUST send an opening handshake"; it is sent.
         CLIENT_HANDSHAKE_SENT: { target: 'requestSent', actions: ['maskOutgoingFrames', 'expectUnmaskedFrames'] },
+      },
+    },
+    /**
+     * §4.2.2, still CONNECTING: the request passed every check of the protocol and of the server's
+     * limits; the application (`verifyClient`, `handleProtocols`) decides whether to accept it.
+     */
+    awaitingApplication: {
+      on: {
+        APPLICATION_ACCEPTED: [
+          // The limit as it stands now: connections may have opened while the application decided.
+          { guard: 'isOverConnectionLimit', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
+          {
+            guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
+          },
+          {
+            guard: 'isPerMessageDeflateAgreed',
+            target: 'open',
+            actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
+          },
+          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
+          { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
+        ],
+        APPLICATION_REFUSED: { target: 'closed', actions: 'relayApplicationRefusal' },
+        SEND_REQUESTED: { actions: refuse('send') },
+        PING_REQUESTED: { actions: refuse('ping') },
+        PONG_REQUESTED: { actions: refuse('pong') },
+        TERMINATE_REQUESTED: { target: 'closed', actions: 'destroyTcp' },
+        // The application did not decide in time (an asynchronous verifyClient): 503, as in CONNECTING.
+        HANDSHAKE_TIMEOUT: { target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
       },
     },
     /** §4.1, the client role, still CONNECTING: the opening handshake is sent, the server's response awaited. */

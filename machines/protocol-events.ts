@@ -31,6 +31,33 @@ export interface HandshakeRequestEvent {
   originNotAllowed?: boolean;
   /** The server already holds `maxConnections` open connections (I/O-layer state). Absent: under the limit. */
   connectionLimitReached?: boolean;
+  /**
+   * RFC 6455 §4.2.1 item 2 (/resource name/): the server does not serve the resource the request
+   * names (its `path` differs, or its `shouldHandle` says no). Absent: it does.
+   */
+  resourceNotServed?: boolean;
+  /** The request's target (`/chat?room=1`), for the refusal's words. */
+  url?: string;
+  /**
+   * The server's application still decides on a request the protocol accepts (`verifyClient`,
+   * `handleProtocols`, a server that is closing): APPLICATION_ACCEPTED or APPLICATION_REFUSED
+   * follows. Absent: the request is answered at once.
+   */
+  applicationDecides?: boolean;
+}
+
+/**
+ * The server's application accepted a request the connection machine had left to it (RFC 6455
+ * §4.2.2: "the server MAY ... perform additional client authentication"), with what it chose.
+ */
+export interface ApplicationAcceptedEvent {
+  type: 'APPLICATION_ACCEPTED';
+  /** permessage-deflate was offered and the server agreed on parameters (RFC 7692 §5), as on the request. */
+  perMessageDeflateAgreed: boolean;
+  /** RFC 6455 §4.2.2 item 5.4: the subprotocol the application chose among those offered, or undefined. */
+  subprotocol?: string | undefined;
+  /** The server holds `maxConnections` open connections now (the application may have taken a while). */
+  connectionLimitReached?: boolean;
 }
 
 /**
@@ -140,6 +167,8 @@ export interface BareEvent {
     | 'CLIENT_HANDSHAKE_SENT'
     /** The client role: no response to the opening handshake within `handshakeTimeout`. */
     | 'RESPONSE_TIMEOUT'
+    /** The server's application refused a request left to it (`verifyClient`, a closing server, `handleProtocols`' mistake). */
+    | 'APPLICATION_REFUSED'
     /** `acceptHandshake` sent the 101: the connection is open (for the machines that did not decide it). */
     | 'CONNECTION_OPENED'
     /** `failConnection` ran: a machine failed the connection (§7.1.7); the others follow. */
@@ -167,6 +196,7 @@ export interface BareEvent {
 
 export type ProtocolEvent =
   | HandshakeRequestEvent
+  | ApplicationAcceptedEvent
   | HandshakeResponseEvent
   | DataFrameEvent
   | CloseFrameEvent

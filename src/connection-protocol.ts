@@ -24,6 +24,7 @@ import { ProtocolError, InvalidStateError } from './protocol-error.js';
 import { CloseCode, isValidCloseCode } from './close-code.js';
 import { compiledMachines, machinesByEventType, MachineSlot, type MachineAction } from './protocol-machines.js';
 import type {
+  ApplicationAcceptedEvent,
   DataFrameEvent,
   FrameViolationType,
   HandshakeRequestEvent,
@@ -32,6 +33,7 @@ import type {
   ProtocolEvent,
 } from '../machines/protocol-events.js';
 import type { ProtocolOptions, ProtocolOutput } from './protocol-output.js';
+import type { HandshakeRefusal } from './opening-handshake.js';
 import { parseExtensionOffers } from './permessage-deflate/extension-header.js';
 import { negotiatePerMessageDeflate, type NegotiatedPerMessageDeflate } from './permessage-deflate/negotiation.js';
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
@@ -54,11 +56,15 @@ export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 /** The WebSocket API's readyState of each connection machine state (`requestSent` is the client's CONNECTING). */
 const READY_STATES: Readonly<Record<string, ReadyState>> = {
   connecting: 'connecting',
+  awaitingApplication: 'connecting',
   requestSent: 'connecting',
   open: 'open',
   closing: 'closing',
   closed: 'closed',
 };
+
+/** The connection machine's state in which the server's application decides on the request. */
+const AWAITING_APPLICATION = compiledMachines[MachineSlot.connection].states.indexOf('awaitingApplication');
 
 export class ConnectionProtocol implements FrameParserHandler {
   // The state of each machine (a row of its compiled table), by MachineSlot.
@@ -85,8 +91,13 @@ export class ConnectionProtocol implements FrameParserHandler {
   handshakeKey = '';
   /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
-  /** @internal The opening handshake request, while the machines take it. */
+  /**
+   * @internal The opening handshake request, while the machines take it, and while the connection
+   * machine leaves it to the application (`awaitingApplication`), until it decides.
+   */
   handshakeRequest: HandshakeRequestEvent | undefined;
+  /** @internal The refusal the application chose (APPLICATION_REFUSED; `relayApplicationRefusal` sends it). */
+  applicationRefusal: HandshakeRefusal | undefined;
   /** RFC 6455 §4.2.2 item 5.4: the subprotocol the server answered with ('' for none; `answerSubprotocol`). */
   subprotocol = '';
   /** @internal The client role: the server's response, while the machines take it. */
@@ -148,6 +159,32 @@ export class ConnectionProtocol implements FrameParserHandler {
     // Kept while the machines take it, for the effects that answer it (the refusal's reason, the subprotocol).
     this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
     this.dispatch(this.handshakeRequest);
+    if (this.#connectionState !== AWAITING_APPLICATION) this.handshakeRequest = undefined;
+  }
+
+  /**
+   * The server's application accepted the request the machines left to it, choosing `subprotocol`
+   * (one the client offered, or undefined); `connectionLimitReached` as the server stands now.
+   */
+  applicationAccepted(subprotocol: string | undefined, connectionLimitReached: boolean): void {
+    const request = this.handshakeRequest;
+    const event: ApplicationAcceptedEvent = {
+      type: 'APPLICATION_ACCEPTED',
+      perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined,
+      subprotocol,
+      connectionLimitReached,
+    };
+    // The effects that answer it read the request (the refusal's reason) and the subprotocol.
+    if (request !== undefined) request.subprotocol = subprotocol;
+    this.dispatch(event);
+    this.handshakeRequest = undefined;
+  }
+
+  /** The server's application refused the request the machines left to it, with `refusal`. */
+  applicationRefused(refusal: HandshakeRefusal): void {
+    this.applicationRefusal = refusal;
+    this.dispatch(EVENT.APPLICATION_REFUSED);
+    this.applicationRefusal = undefined;
     this.handshakeRequest = undefined;
   }
 
@@ -198,6 +235,8 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** The upgrade request waited for the server's decision longer than the handshake timeout. */
   handshakeTimeout(): void {
+    // The refusal's reason is the server's delay, not the request (refusalReason without one).
+    this.handshakeRequest = undefined;
     this.dispatch(EVENT.HANDSHAKE_TIMEOUT);
   }
 

@@ -16,6 +16,9 @@ export interface HandshakeRequestFields {
   method: string;
   httpVersion: string;
   headers: IncomingHttpHeaders;
+  /** The I/O layer found the request's resource not served (src/server.ts), and its target. */
+  resourceNotServed?: boolean;
+  url?: string;
 }
 
 function headerTokens(value: string | string[] | undefined): string[] {
@@ -108,7 +111,20 @@ export function refusalReason(status: number, request: HandshakeRequestFields | 
       ? 'Sec-WebSocket-Version is missing; this server speaks 13'
       : `Sec-WebSocket-Version: ${String(version)} is not supported; this server speaks 13`;
   }
-  return malformedHandshakeReason(request) ?? 'Bad Request';
+  const malformed = malformedHandshakeReason(request);
+  if (malformed !== undefined) return malformed;
+  if (request.resourceNotServed === true) return `no WebSocket endpoint at ${request.url ?? '/'}`;
+  return 'Bad Request';
+}
+
+/**
+ * Whether the machine refused the request for what it is by RFC 6455 §4.2.1 (405, 426, a
+ * malformed 400): `ws` hands those refusals to a `wsClientError` listener. The server's own
+ * refusals (its resources, its limits, its application) are answered as they are.
+ */
+export function isRequestRefusal(refusal: HandshakeRefusal, request: HandshakeRequestFields): boolean {
+  if (refusal.status === 405 || refusal.status === 426) return true;
+  return refusal.status === 400 && malformedHandshakeReason(request) !== undefined;
 }
 
 const REASON_PHRASES: Record<number, string> = {

@@ -64,6 +64,7 @@ export const effects = {
   // The body names what was wrong with the request (the header at fault and what is expected).
   rejectHandshake: (core, params) =>
     core.output.refuseHandshake(handshakeRefusal(params.status, refusalReason(params.status, core.handshakeRequest))),
+  relayApplicationRefusal: (core) => core.output.refuseHandshake(core.applicationRefusal!),
   startReadingFrames: (core) => core.parser.start(),
   sendMessage: (core) => core.writeMessage(core.requestIsBinary ? OPCODE_BINARY : OPCODE_TEXT, core.requestData),
   sendPing: (core) => core.writeControlFrame(OPCODE_PING, encodeFrame(OPCODE_PING, core.requestData)),

@@ -13,17 +13,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketConnection, type ConnectionOptions, type EventListenerOf } from './websocket-connection.js';
+import { WebSocketConnection, type ConnectionOptions, type EventListenerOf, type UpgradeRequestFacts } from './websocket-connection.js';
 import { ConnectionProtocol, DiscardingOutput } from './connection-protocol.js';
-import {
-  asksForVersion13,
-  asksForWebSocketUpgrade,
-  handshakeRefusal,
-  isGetRequest,
-  isWellFormedUpgradeRequest,
-  refusalResponseText,
-  type HandshakeRefusal,
-} from './opening-handshake.js';
+import { handshakeRefusal, isRequestRefusal, type HandshakeRefusal, type HandshakeRequestFields } from './opening-handshake.js';
 import { parseSubprotocols } from './subprotocol.js';
 import { CloseCode } from './close-code.js';
 import { syncZlibStreamsWork } from './permessage-deflate/sync-zlib-stream.js';
@@ -39,7 +31,7 @@ import {
 } from './server-options.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { handshakeTimeoutServerOptions } from './handshake-timeout.js';
-import { allowedOriginSet, handshakeLimitFlags, overAnyLimit, type HandshakeLimits } from './handshake-limits.js';
+import { allowedOriginSet, handshakeLimitFlags, type HandshakeLimits } from './handshake-limits.js';
 
 export {
   defaultServerOptions,
@@ -62,18 +54,15 @@ export interface WebSocketServer {
   emit<E extends keyof WebSocketServerEvents>(event: E, ...args: WebSocketServerEvents[E]): boolean;
 }
 
-/** The request passes every check of the connection machine's HANDSHAKE_REQUEST refusals. */
-function passesProtocolChecks(request: IncomingMessage): boolean {
-  const fields = { method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers };
-  return isGetRequest(fields) && asksForWebSocketUpgrade(fields) && asksForVersion13(fields) && isWellFormedUpgradeRequest(fields);
+/** The request as the opening-handshake predicates read it. */
+function requestFields(request: IncomingMessage): HandshakeRequestFields {
+  return { method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers };
 }
 
-/** Answer a handshake the application refused, as `ws` does, and close. */
-function abortHandshake(socket: Duplex, status: number, message?: string, headers: Record<string, string | number> = {}): void {
-  const refusal = handshakeRefusal(status, message);
-  for (const [name, value] of Object.entries(headers)) refusal.headers[name] = String(value);
-  socket.once('finish', () => socket.destroy());
-  socket.end(refusalResponseText(refusal));
+/** What `handleProtocols` chose: an offered subprotocol, none, or (a server bug) one the client did not offer. */
+interface SubprotocolChoice {
+  chosen?: string;
+  notOffered?: string;
 }
 
 function destroySocket(this: Duplex): void {
@@ -303,6 +292,15 @@ export class WebSocketServer extends EventEmitter {
   /**
    * ws: run the opening handshake for an upgrade request; `callback` gets the connection once
    * open. Refusals are answered here (with an HTTP status and a body naming the reason).
+   *
+   * The connection machine decides on the request once (HANDSHAKE_REQUEST), in ws's order: the
+   * request itself (405, 426, 400), the resource (`path` / `shouldHandle`, 400), the server's
+   * limits (431, 403, 503). A request it accepts is answered at once, unless the application has
+   * a say (`verifyClient`, a closing server, a `handleProtocols` choice the client did not offer):
+   * then the machine waits for it (APPLICATION_ACCEPTED, APPLICATION_REFUSED, or
+   * HANDSHAKE_TIMEOUT), and `verifyClient` is asked only about a request the machine accepted.
+   * `shouldHandle`, and without `verifyClient` also `handleProtocols`, are asked before the
+   * machine decides (their answers are facts of the request); neither is asked twice.
    */
   handleUpgrade(
     request: IncomingMessage,
@@ -314,51 +312,61 @@ export class WebSocketServer extends EventEmitter {
     // The inspector page's own WebSocket is served here but never inspected, nor emitted.
     const inspectorPage = this.inspector?.pageUpgrade(request, socket as Socket);
     if (inspectorPage === 'refused') return;
-    if (inspectorPage) return this.open(request, socket, head, undefined, this.uninspectedConnectionOptions, inspectorPage);
-    if (!passesProtocolChecks(request)) {
-      // The connection machine refuses it; with a `wsClientError` listener, the listener answers.
-      if (this.listenerCount('wsClientError') > 0) {
-        const probe = this.refusalOf(request);
-        return void this.emit('wsClientError', new Error(probe.body.trim()), socket, request);
+    if (inspectorPage) return this.openInspectorPage(request, socket, head, inspectorPage);
+    const { verifyClient, handleProtocols } = this.options;
+    // Without verifyClient, handleProtocols' choice is known now and goes with the request (a
+    // choice the client did not offer is refused once the machine has looked at the request).
+    let choice: SubprotocolChoice | undefined;
+    if (verifyClient === undefined && handleProtocols !== undefined && this.state === RUNNING) choice = this.chooseSubprotocol(request);
+    const applicationDecides = verifyClient !== undefined || this.state !== RUNNING || choice?.notOffered !== undefined;
+    const connection = new WebSocketConnection(socket as Socket, request, this.connectionOptions);
+    if (this.listenerCount('headers') > 0) connection.onHandshakeHeaders = (headers) => this.emit('headers', headers, request);
+    const facts: UpgradeRequestFacts = handshakeLimitFlags(request, this.limits, this.connections.size);
+    if (!this.shouldHandle(request)) {
+      facts.resourceNotServed = true;
+      facts.url = request.url;
+    }
+    if (applicationDecides) facts.applicationDecides = true;
+    else if (choice?.chosen !== undefined) facts.subprotocol = choice.chosen;
+    connection.receiveUpgradeRequest(request, facts);
+    const refusal = connection.refusal;
+    if (refusal !== undefined) {
+      // ws: a listener answers a request that is not a valid WebSocket request itself.
+      if (this.listenerCount('wsClientError') > 0 && isRequestRefusal(refusal, requestFields(request))) {
+        return void this.emit('wsClientError', new Error(refusal.body.trim()), socket, request);
       }
-      return this.open(request, socket, head, undefined, this.connectionOptions, callback);
+      return void connection.finishOpeningHandshake(head);
     }
-    if (!this.shouldHandle(request)) return abortHandshake(socket, 400, `no WebSocket endpoint at ${request.url}`);
-    // Over a limit (431, 403, 503): the connection machine refuses it, before verifyClient is asked.
-    if (overAnyLimit(handshakeLimitFlags(request, this.limits, this.connections.size))) {
-      return this.open(request, socket, head, undefined, this.connectionOptions, callback);
-    }
-    const verifyClient = this.options.verifyClient;
-    if (verifyClient === undefined) return this.completeUpgrade(request, socket, head, callback);
+    if (!applicationDecides) return this.opened(connection, request, head, callback);
+    if (verifyClient === undefined) return this.completeUpgrade(connection, request, socket, head, callback, choice);
     const info: VerifyClientInfo = {
       origin: request.headers.origin,
       secure: Boolean((request.socket as Socket & { encrypted?: boolean }).encrypted),
       req: request,
     };
     if (verifyClient.length >= 2) {
-      const pending = this.awaitDecision(request, socket);
+      const pending = this.awaitDecision(connection, socket);
       verifyClient(info, (result, code, message, headers) => {
         // HANDSHAKE_TIMEOUT came first: the machine has refused (503) and the socket is closing.
         if (!pending.decided()) return;
-        if (!result) return abortHandshake(socket, code || 401, message, headers);
-        this.completeUpgrade(request, socket, head, callback, pending.connection);
+        if (!result) return this.refuse(connection, head, code || 401, message, headers);
+        this.completeUpgrade(connection, request, socket, head, callback);
       });
       return;
     }
-    if (!verifyClient(info, () => {})) return abortHandshake(socket, 401);
-    this.completeUpgrade(request, socket, head, callback);
+    if (!verifyClient(info, () => {})) return this.refuse(connection, head, 401);
+    this.completeUpgrade(connection, request, socket, head, callback);
   }
 
   /**
-   * A complete upgrade request now waits for the application (an asynchronous verifyClient): its
-   * connection exists, CONNECTING, and gets HANDSHAKE_TIMEOUT unless the answer comes within
-   * `handshakeTimeoutMs`. One timer per waiting request — they are few (only requests an
-   * asynchronous verifyClient holds, each already past Node's header timeout), and Node keeps
-   * every timer of one duration in one list behind one native timer, which is the shared timer
-   * wheel the issue asks for. The timer goes with the decision or with the socket.
+   * An asynchronous `verifyClient` decides: the connection, CONNECTING, gets HANDSHAKE_TIMEOUT
+   * unless the answer comes within `handshakeTimeoutMs`. One timer per waiting request — they are
+   * few (only requests an asynchronous verifyClient holds, each already past Node's header
+   * timeout), and Node keeps every timer of one duration in one list behind one native timer,
+   * which is the shared timer wheel the issue asks for. The timer goes with the decision or with
+   * the socket.
    */
-  private awaitDecision(request: IncomingMessage, socket: Duplex): { connection: WebSocketConnection; decided(): boolean } {
-    const connection = new WebSocketConnection(socket as Socket, request, this.connectionOptions);
+  private awaitDecision(connection: WebSocketConnection, socket: Duplex): { decided(): boolean } {
     let timedOut = false;
     const timer = setTimeout(() => {
       socket.off('close', stop);
@@ -368,7 +376,6 @@ export class WebSocketServer extends EventEmitter {
     const stop = () => clearTimeout(timer);
     socket.once('close', stop);
     return {
-      connection,
       decided: () => {
         stop();
         socket.off('close', stop);
@@ -377,49 +384,68 @@ export class WebSocketServer extends EventEmitter {
     };
   }
 
+  /** The application let the request through `verifyClient` (or had none): the server's state and `handleProtocols` have their say. */
   private completeUpgrade(
+    connection: WebSocketConnection,
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
-    pending?: WebSocketConnection,
+    choice?: SubprotocolChoice,
   ): void {
     // The client may have gone while verifyClient was deciding.
     if (!socket.readable || !socket.writable) return void socket.destroy();
-    if (this.state !== RUNNING) return abortHandshake(socket, 503, 'the server is closing');
-    const offered = parseSubprotocols(request.headers['sec-websocket-protocol']) ?? [];
-    let subprotocol: string | undefined;
-    if (offered.length > 0 && this.options.handleProtocols) {
-      const chosen = this.options.handleProtocols(new Set(offered), request);
-      if (typeof chosen === 'string') {
-        // §4.2.2 item 5.4: "The value chosen MUST be derived from the client's handshake".
-        if (!offered.includes(chosen)) {
-          return abortHandshake(socket, 500, `handleProtocols chose "${chosen}", which the client did not offer`);
-        }
-        subprotocol = chosen;
-      }
+    if (this.state !== RUNNING) return this.refuse(connection, head, 503, 'the server is closing');
+    const { chosen, notOffered } = choice ?? this.chooseSubprotocol(request);
+    if (notOffered !== undefined) {
+      return this.refuse(connection, head, 500, `handleProtocols chose "${notOffered}", which the client did not offer`);
     }
-    this.open(request, socket, head, subprotocol, this.connectionOptions, callback, pending);
+    // The connection limit as it stands now (verifyClient may have waited while connections opened).
+    connection.applicationAccepted(chosen, this.connections.size >= this.limits.maxConnections);
+    this.opened(connection, request, head, callback);
   }
 
-  private open(
+  /** The application's `handleProtocols` choice among the subprotocols the request offers (none asked without an offer). */
+  private chooseSubprotocol(request: IncomingMessage): SubprotocolChoice {
+    const offered = parseSubprotocols(request.headers['sec-websocket-protocol']) ?? [];
+    if (offered.length === 0 || !this.options.handleProtocols) return {};
+    const chosen = this.options.handleProtocols(new Set(offered), request);
+    if (typeof chosen !== 'string') return {};
+    // §4.2.2 item 5.4: "The value chosen MUST be derived from the client's handshake".
+    return offered.includes(chosen) ? { chosen } : { notOffered: chosen };
+  }
+
+  /** The application refused the request, as `ws` answers: `status`, `message` (or the status's phrase) and `headers`. */
+  private refuse(connection: WebSocketConnection, head: Buffer, status: number, message?: string, headers: Record<string, string | number> = {}): void {
+    const refusal = handshakeRefusal(status, message);
+    for (const [name, value] of Object.entries(headers)) refusal.headers[name] = String(value);
+    connection.applicationRefused(refusal);
+    connection.finishOpeningHandshake(head);
+  }
+
+  /** The machines have answered: a refusal is sent; an open connection is tracked and handed to `callback`. */
+  private opened(
+    connection: WebSocketConnection,
+    request: IncomingMessage,
+    head: Buffer,
+    callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
+  ): void {
+    if (!connection.finishOpeningHandshake(head)) return;
+    connection.socket.off('error', destroySocket);
+    this.track(connection);
+    callback(connection, request);
+  }
+
+  /** The inspector page's own connection: not inspected, not held to the limits, not emitted. */
+  private openInspectorPage(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    subprotocol: string | undefined,
-    options: ConnectionOptions,
     callback: (connection: WebSocketConnection, request: IncomingMessage) => void,
-    pending?: WebSocketConnection,
   ): void {
-    const connection = pending ?? new WebSocketConnection(socket as Socket, request, options);
-    if (this.listenerCount('headers') > 0) connection.onHandshakeHeaders = (headers) => this.emit('headers', headers, request);
-    // The limits as they stand now (verifyClient may have waited while connections opened); the
-    // inspector page's own connection is not held to them.
-    const limits = options === this.uninspectedConnectionOptions ? {} : handshakeLimitFlags(request, this.limits, this.connections.size);
-    if (!connection.start(request, head, subprotocol, limits)) return;
-    socket.off('error', destroySocket);
-    this.track(connection);
-    callback(connection, request);
+    const connection = new WebSocketConnection(socket as Socket, request, this.uninspectedConnectionOptions);
+    connection.receiveUpgradeRequest(request, {});
+    this.opened(connection, request, head, callback);
   }
 
   /**
@@ -445,7 +471,7 @@ export class WebSocketServer extends EventEmitter {
       }
     })();
     const protocol = new ConnectionProtocol(output, { maxMessageSize: 0, perMessageDeflate: undefined });
-    protocol.receiveHandshake({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
+    protocol.receiveHandshake(requestFields(request));
     return refusal;
   }
 

@@ -19,7 +19,7 @@ import type { Socket } from 'node:net';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { ConnectionProtocol, type ProtocolOptions, type ReadyState } from './connection-protocol.js';
 import type { ProtocolTransition } from './protocol-machines.js';
-import type { ProtocolEvent } from '../machines/protocol-events.js';
+import type { HandshakeRequestEvent, ProtocolEvent } from '../machines/protocol-events.js';
 import { InvalidStateError, type ProtocolError } from './protocol-error.js';
 import { refusalResponseText, type HandshakeRefusal } from './opening-handshake.js';
 import type { NegotiatedPerMessageDeflate, PerMessageDeflateOptions } from './permessage-deflate/negotiation.js';
@@ -44,6 +44,12 @@ import type { handshakeLimitFlags } from './handshake-limits.js';
 
 /** What the I/O layer measured of the request against the server's limits (handshake-limits.ts). */
 type HandshakeLimitFlags = ReturnType<typeof handshakeLimitFlags>;
+
+/** What the server found out about an upgrade request, for the connection machine's HANDSHAKE_REQUEST. */
+export type UpgradeRequestFacts = Pick<
+  HandshakeRequestEvent,
+  'subprotocol' | 'headerFieldsTooLarge' | 'originNotAllowed' | 'connectionLimitReached' | 'resourceNotServed' | 'url' | 'applicationDecides'
+>;
 
 
 /**
@@ -451,6 +457,17 @@ export class WebSocketConnection extends EventEmitter {
    * loop, so `connection` listeners attached meanwhile hear them.
    */
   start(request: IncomingMessage, head: Buffer, subprotocol?: string, limits: HandshakeLimitFlags = {}): boolean {
+    this.receiveUpgradeRequest(request, { subprotocol, ...limits });
+    return this.finishOpeningHandshake(head);
+  }
+
+  /**
+   * @internal The server role: the machines take the upgrade request (RFC 6455 §4.2.1) with what
+   * the server found out about it (`facts`). They refuse it (`refusal` holds the answer, sent by
+   * `finishOpeningHandshake`), accept it (OPEN, the 101 written), or leave it to the application
+   * (CONNECTING, until `applicationAccepted` or `applicationRefused`).
+   */
+  receiveUpgradeRequest(request: IncomingMessage, facts: UpgradeRequestFacts): void {
     const socket = this.socket as ConnectedSocket;
     socket[kConnection] = this;
     socket.on('error', socketOnError);
@@ -459,14 +476,33 @@ export class WebSocketConnection extends EventEmitter {
       method: request.method ?? '',
       httpVersion: request.httpVersion,
       headers: request.headers,
-      subprotocol,
-      ...limits,
+      ...facts,
     });
+  }
+
+  /** @internal The server's application accepted the request left to it, choosing `subprotocol`. */
+  applicationAccepted(subprotocol: string | undefined, connectionLimitReached: boolean): void {
+    this.protocolCore.applicationAccepted(subprotocol, connectionLimitReached);
+  }
+
+  /** @internal The server's application refused the request left to it, with `refusal`. */
+  applicationRefused(refusal: HandshakeRefusal): void {
+    this.protocolCore.applicationRefused(refusal);
+  }
+
+  /**
+   * @internal Once the machines have answered the upgrade request: send their refusal and return
+   * false, or, open, read frames (those in `head` first) and return true. Frames are read only once
+   * the caller has returned to the event loop, so `connection` listeners attached meanwhile hear them.
+   */
+  finishOpeningHandshake(head: Buffer): boolean {
     this.onHandshakeHeaders = undefined;
+    const socket = this.socket;
     if (this.refusal !== undefined) {
       sendRefusal(socket, this.refusal);
       return false;
     }
+    if (this.protocolCore.readyState !== 'open') return false;
     socket.setNoDelay?.(true);
     // Read from the socket's buffer like any later bytes: data events start on a later tick.
     if (head.length > 0) socket.unshift(head);

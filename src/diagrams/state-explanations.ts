@@ -40,6 +40,12 @@ export const machineExplanations: Readonly<Record<string, MachineExplanation>> =
         "The opening handshake (§4) is not done: the server waits for the client's HTTP Upgrade request and " +
         'answers it with 101 Switching Protocols, or with an HTTP error status and a closed connection when the ' +
         'request is not a valid WebSocket handshake (§4.2.1, §4.2.2). This is what the RFC calls CONNECTING.',
+      awaitingApplication:
+        'Still CONNECTING (§4.2.2): the request passed every check of the protocol, of the resource and of the ' +
+        "server's limits, and the server's application has its say (`verifyClient`, a server that is closing, a " +
+        '`handleProtocols` that chose a subprotocol the client did not offer). APPLICATION_ACCEPTED answers 101 ' +
+        '(or 503 if the server reached `maxConnections` meanwhile); APPLICATION_REFUSED answers the ' +
+        "application's status; HANDSHAKE_TIMEOUT answers 503 when it does not decide in time.",
       requestSent:
         "The client role's CONNECTING (§4.1): the client sent its opening handshake and waits for the server's " +
         'response, which it "MUST validate": status 101, `Upgrade: websocket`, `Connection: Upgrade`, the ' +

@@ -34,11 +34,14 @@ export const MACHINE_IDS: readonly MachineId[] = ['connection', 'message', 'clos
  * BUFFERED_AMOUNT_EXCEEDED needs an application that sends: test/buffered-amount.test.ts.
  * HANDSHAKE_TIMEOUT needs an application that never decides, and the limits' refusals (431, 403,
  * 503) a server configured with them: test/handshake-limits.test.ts takes each in process and
- * over TCP.
+ * over TCP. The application's say (`awaitingApplication`: APPLICATION_ACCEPTED, APPLICATION_REFUSED)
+ * needs a server with `verifyClient`, and a resource not served one with `path`:
+ * test/application-decision.test.ts takes each in process and over TCP.
  */
 export function isInProcessOnly(machineId: MachineId, source: string, eventType: string, guard?: string): boolean {
   if (eventType === 'HANDSHAKE_TIMEOUT') return true;
-  if (guard !== undefined && LIMIT_GUARDS.has(guard)) return true;
+  if (guard !== undefined && (LIMIT_GUARDS.has(guard) || APPLICATION_GUARDS.has(guard))) return true;
+  if (eventType === 'APPLICATION_ACCEPTED' || eventType === 'APPLICATION_REFUSED') return true;
   if (eventType === 'SEND_REQUESTED' || eventType === 'PING_REQUESTED' || eventType === 'PONG_REQUESTED' || eventType === 'TERMINATE_REQUESTED') {
     return true;
   }
@@ -46,6 +49,14 @@ export function isInProcessOnly(machineId: MachineId, source: string, eventType:
     return true;
   }
   return machineId === 'closingHandshake' && source === 'connecting' && eventType === 'CLOSE_REQUESTED';
+}
+
+/**
+ * The connection machine's state reached only through in-process-only branches (a server with
+ * `verifyClient`): test/application-decision.test.ts takes it and each of its branches.
+ */
+export function isInProcessOnlyState(state: string): boolean {
+  return state === 'awaitingApplication';
 }
 
 /** The events only a client connection hears (the server's response, the mask rule of §5.1 for clients). */
@@ -67,6 +78,9 @@ export function isClientRole(source: string, eventType: string): boolean {
 
 /** The connection machine's HANDSHAKE_REQUEST guards on the server's limits (handshake-limits.ts). */
 const LIMIT_GUARDS = new Set(['hasHeaderFieldsTooLarge', 'isOriginNotAllowed', 'isOverConnectionLimit']);
+
+/** The connection machine's HANDSHAKE_REQUEST guards on the server's application (its resources, its hooks). */
+const APPLICATION_GUARDS = new Set(['isResourceNotServed', 'isForTheApplicationToDecide']);
 
 /** What each failure cause is on the wire (wire-adapter.ts sends it), for reports. */
 export const failureCauseDescriptions: Record<FailureCauseType, string> = {
@@ -254,6 +268,8 @@ export function describeEvent(event: ProtocolEvent): string {
       }
       if (event.perMessageDeflateAgreed) notes.push('permessage-deflate');
       if (event.subprotocol !== undefined) notes.push(`subprotocol ${event.subprotocol}`);
+      if (event.resourceNotServed === true) notes.push(`resource ${event.url ?? '/'} not served`);
+      if (event.applicationDecides === true) notes.push('the application decides');
       return `HANDSHAKE_REQUEST(${notes.length ? notes.join(', ') : 'valid'})`;
     }
     case 'TEXT_FRAME':
@@ -268,6 +284,13 @@ export function describeEvent(event: ProtocolEvent): string {
     }
     case 'CLOSE_REQUESTED':
       return `CLOSE_REQUESTED(${event.code})`;
+    case 'APPLICATION_ACCEPTED': {
+      const notes: string[] = [];
+      if (event.perMessageDeflateAgreed) notes.push('permessage-deflate');
+      if (event.subprotocol !== undefined) notes.push(`subprotocol ${event.subprotocol}`);
+      if (event.connectionLimitReached === true) notes.push('connection limit reached');
+      return `APPLICATION_ACCEPTED(${notes.length ? notes.join(', ') : 'plain'})`;
+    }
     case 'HANDSHAKE_RESPONSE': {
       const notes: string[] = [];
       if (event.status !== 101) notes.push(String(event.status));

@@ -16,7 +16,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { ProtocolEvent } from '../../machines/protocol-events.js';
 import { CompiledMachine, type CompiledTransition } from '../compiled-machine.js';
 import { atomicTarget, machineGraph } from '../diagrams/machine-graph.js';
-import { isClientRole, isClientRoleState, isInProcessOnly, MACHINE_IDS, type MachineId } from './event-samples.js';
+import { isClientRole, isClientRoleState, isInProcessOnly, isInProcessOnlyState, MACHINE_IDS, type MachineId } from './event-samples.js';
 import { machinesById } from './model-paths.js';
 
 /** One guard branch of one event from one state. */
@@ -174,8 +174,8 @@ export class TransitionCoverage {
 
   /** The states this coverage must reach. */
   private statesInScope(machineId: MachineId): string[] {
-    const states = compiledOf(machineId).states;
-    return this.scope.serverOnly ? states.filter((state) => !isClientRoleState(state)) : [...states];
+    const states = compiledOf(machineId).states.filter((state) => !isInProcessOnlyState(state));
+    return this.scope.serverOnly ? states.filter((state) => !isClientRoleState(state)) : states;
   }
 
   add(branch: TransitionBranch): void {

@@ -201,6 +201,9 @@ export class WireAdapter {
       case 'RESPONSE_TIMEOUT':
       case 'MASKED_FRAME':
       case 'HANDSHAKE_TIMEOUT':
+      // The application's decision on a request left to it (`verifyClient`, `handleProtocols`).
+      case 'APPLICATION_ACCEPTED':
+      case 'APPLICATION_REFUSED':
       case 'BUFFERED_AMOUNT_EXCEEDED':
         // The opening handshake makes CONNECTION_OPENED; the other application calls and the heartbeat timer are not wire steps.
         return undefined;
