@@ -47,9 +47,28 @@ export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: n
     maskWithSimd(source, target, targetOffset, maskKey, 0);
     return;
   }
-  const masked = target.subarray(targetOffset, targetOffset + source.length);
-  masked.set(source);
-  unmask(masked, maskKey, 0);
+  if (source.length >= WORD_PATH_MIN_LENGTH) {
+    const masked = target.subarray(targetOffset, targetOffset + source.length);
+    masked.set(source);
+    unmaskWords(masked, maskKey, 0);
+    return;
+  }
+  // Short: copied and masked in one pass, byte by byte (no view of the target, no separate copy).
+  const length = source.length;
+  const key0 = maskKey[0];
+  const key1 = maskKey[1];
+  const key2 = maskKey[2];
+  const key3 = maskKey[3];
+  let i = 0;
+  for (const unrolledEnd = length & ~3; i < unrolledEnd; i += 4) {
+    target[targetOffset + i] = source[i] ^ key0;
+    target[targetOffset + i + 1] = source[i + 1] ^ key1;
+    target[targetOffset + i + 2] = source[i + 2] ^ key2;
+    target[targetOffset + i + 3] = source[i + 3] ^ key3;
+  }
+  if (i < length) target[targetOffset + i] = source[i++] ^ key0;
+  if (i < length) target[targetOffset + i] = source[i++] ^ key1;
+  if (i < length) target[targetOffset + i] = source[i] ^ key2;
 }
 
 /**

@@ -171,7 +171,7 @@ describe('inspector', () => {
       fc.assert(
         fc.property(protocolEvent, (event) => {
           const record = new ConnectionRecord(1, '/', '', 0, 2);
-          const transition = { machineId: 'message', eventType: event.type, source: 'failed', target: 'failed', targetIndex: 0, actions: [] };
+          const transition = { machineId: 'message', eventType: event.type, source: 'failed', target: 'failed', targetIndex: 0, index: 0, actions: [] };
           record.recordTransition(transition, event, 0);
           const [entry] = record.entriesSince(0).entries;
           expect(entry?.kind === 'transition' && entry.detail).to.deep.equal(eventDetail(event));
