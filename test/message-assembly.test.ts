@@ -152,6 +152,23 @@ describe('message assembly (the data plane)', () => {
     });
   });
 
+  describe('memory for a frame header that announces more than is sent (RFC 6455 §10.4)', () => {
+    // §10.4: "an implementation ... SHOULD impose a limit on frame sizes and the total message
+    // size after reassembly from multiple frames": a peer that announces 64 MiB and sends 64 KiB
+    // must not make the receiver allocate the 64 MiB it announced. The expectation is the bound
+    // the data plane promises (at most eight times the bytes received), with a wide margin.
+    it('allocates no buffer of the announced length before an eighth of it has arrived', () => {
+      const announced = 64 * 1024 * KiB;
+      const assembly = new MessageAssembly(announced);
+      assembly.begin(false, false);
+      const before = process.memoryUsage().arrayBuffers;
+      expect(assembly.startFrame(announced)).to.equal(undefined);
+      for (let i = 0; i < 64; i++) expect(assembly.add(bytesOf(KiB, i))).to.equal(undefined);
+      const grown = process.memoryUsage().arrayBuffers - before;
+      expect(grown, `${grown} bytes of ArrayBuffers after 64 KiB of a 64 MiB frame`).to.be.below(8 * 1024 * KiB);
+    });
+  });
+
   describe('UTF-8 as the text arrives (RFC 6455 §8.1)', () => {
     const euro = Buffer.from('€', 'utf8'); // e2 82 ac
 
