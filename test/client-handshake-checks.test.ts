@@ -177,7 +177,7 @@ describe('the client\'s permessage-deflate offer and the reading of the answer (
       expect(readExtensionAnswer('permessage-deflate; server_max_window_bits=8', {}).agreed).to.deep.equal({ ...DEFAULTS, serverMaxWindowBits: 8 });
       expect(readExtensionAnswer('permessage-deflate; server_max_window_bits=15', {}).agreed).to.deep.equal(DEFAULTS);
       expect(readExtensionAnswer('permessage-deflate; server_max_window_bits=11', { serverMaxWindowBits: 10 }).verdict).to.equal('invalidParameters');
-      for (const value of ['', '=7', '=16', '=1', '=015', '="10"x']) {
+      for (const value of ['', '=7', '=16', '=1', '=015', '=88', '=150', '="10"x']) {
         expect(readExtensionAnswer(`permessage-deflate; server_max_window_bits${value}`, {}).verdict, value).to.equal('invalidParameters');
       }
     });
