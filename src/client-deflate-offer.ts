@@ -61,7 +61,7 @@ export interface AgreedAsClient {
 
 /** Reads the response's |Sec-WebSocket-Extensions| against the offer (undefined: none was made). */
 export function readExtensionAnswer(header: string | string[] | undefined, offer: ClientPerMessageDeflateOptions | undefined): ExtensionAnswer {
-  if (header === undefined) return { verdict: 'none' };
+  // An absent header reads as no extensions ([]).
   const extensions = parseExtensionOffers(header);
   // §9.1 grammar broken: nothing the client offered can be read in it.
   if (extensions === undefined) return { verdict: 'invalidParameters' };

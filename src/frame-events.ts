@@ -59,6 +59,7 @@ export interface ReceivedClose {
 /** §5.5.1: "the first two bytes of the body MUST be a 2-byte unsigned integer ... Following the 2-byte integer, the body MAY contain UTF-8-encoded data". */
 export function readCloseBody(body: Buffer): ReceivedClose {
   if (body.length < 2) {
+    // Stryker disable next-line BooleanLiteral: equivalent — a body of 0 or 1 byte is decided by the closing-handshake machine's hasNoCloseBody / hasOneByteCloseBody guards, which come before isUtf8CloseReason, the only reader of reasonIsUtf8 (test/mutation/equivalent-mutants.md)
     return { event: { type: 'CLOSE_FRAME', payloadLength: body.length, code: 0, reasonIsUtf8: true }, code: undefined, reason: '' };
   }
   const code = body.readUInt16BE(0);

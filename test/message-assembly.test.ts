@@ -7,9 +7,14 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MessageAssembly, type MessageCompressor } from '../src/message-assembly.js';
 
 const KiB = 1024;
+
+// The memory tests below see whether buffers can be collected: `gc` without `--expose-gc` on the command line.
+setFlagsFromString('--expose-gc');
 
 /** Bytes that show a misplaced or repeated piece: each byte depends on its offset and the seed. */
 function bytesOf(length: number, seed: number): Buffer {
@@ -149,6 +154,51 @@ describe('message assembly (the data plane)', () => {
       assembly.begin(false, false);
       addFrame(assembly, bytesOf(60, 1), false, [60]);
       expect(assembly.startFrame(41)).to.equal('MESSAGE_TOO_BIG');
+    });
+  });
+
+  describe('memory for a frame header that announces more than is sent (RFC 6455 §10.4)', () => {
+    // §10.4: "an implementation ... SHOULD impose a limit on frame sizes and the total message
+    // size after reassembly from multiple frames": a peer that announces 64 MiB and sends 64 KiB
+    // must not make the receiver allocate the 64 MiB it announced. The expectation is the bound
+    // the data plane promises (at most eight times the bytes received), with a wide margin.
+    it('allocates no buffer of the announced length before an eighth of it has arrived', () => {
+      const announced = 64 * 1024 * KiB;
+      const assembly = new MessageAssembly(announced);
+      assembly.begin(false, false);
+      const before = process.memoryUsage().arrayBuffers;
+      expect(assembly.startFrame(announced)).to.equal(undefined);
+      for (let i = 0; i < 64; i++) expect(assembly.add(bytesOf(KiB, i))).to.equal(undefined);
+      const grown = process.memoryUsage().arrayBuffers - before;
+      expect(grown, `${grown} bytes of ArrayBuffers after 64 KiB of a 64 MiB frame`).to.be.below(8 * 1024 * KiB);
+    });
+  });
+
+  describe('memory for a message of many small fragments (issue 14)', () => {
+    // A 1-byte fragment kept as a view of the socket's read would keep that whole read buffer
+    // alive: the data plane copies small pieces into a tail, keeping at most PENDING_MAX - 1 = 15
+    // of them uncopied, plus the message's first piece when it came whole.
+    it('keeps at most 16 of the read buffers its 1-byte fragments came in alive', async () => {
+      const collectGarbage = runInNewContext('gc') as () => void;
+      const assembly = new MessageAssembly(1024 * KiB);
+      const reads: WeakRef<ArrayBufferLike>[] = [];
+      const message = bytesOf(200, 5);
+      assembly.begin(false, false);
+      for (let i = 0; i < message.length; i++) {
+        // A read buffer of its own (not from the pool), holding one fragment's byte.
+        const read = Buffer.allocUnsafeSlow(16 * KiB);
+        read[100] = message[i]!;
+        reads.push(new WeakRef(read.buffer));
+        expect(assembly.startFrame(1)).to.equal(undefined);
+        expect(assembly.add(read.subarray(100, 101))).to.equal(undefined);
+        expect(assembly.endFrame(i === message.length - 1)).to.equal(undefined);
+      }
+      // WeakRef targets stay alive until the current job ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      collectGarbage();
+      const alive = reads.filter((read) => read.deref() !== undefined).length;
+      expect(alive, `${alive} of ${reads.length} read buffers alive`).to.be.at.most(16);
+      expect(assembly.take().equals(message)).to.equal(true);
     });
   });
 
