@@ -40,17 +40,11 @@ export interface TransitionRecord<A extends CompiledAction = CompiledAction> {
 export interface CompiledTransition<A extends CompiledAction = CompiledAction> extends TransitionRecord<A> {
   /** @internal The table row of `target`. */
   readonly targetIndex: number;
-  /**
-   * @internal The transition's number in its machine, 0 to `transitionCount` − 1: an index into
-   * tables kept beside the machine's (the core's effects, resolved once per process).
-   */
-  readonly index: number;
 }
 
 type GuardImplementation = (args: { context: unknown; event: unknown }, params: unknown) => boolean;
 
-/** An event type's column of a machine's table (`column`): stepping with it looks no event type up (`stepIn`). */
-export interface EventColumn {
+interface EventColumn {
   readonly offset: number;
   readonly guardNames: readonly string[];
   readonly guards: readonly GuardImplementation[];
@@ -122,8 +116,6 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
   readonly id: string;
   readonly states: readonly string[];
   readonly initialState = 0;
-  /** How many transitions the table holds (their `index` values are 0 to this − 1). */
-  readonly transitionCount: number;
   private readonly columns: Map<string, EventColumn>;
   /** The one argument object handed to guards (they read only `event`): stepping allocates nothing. */
   private readonly guardArgs: { context: undefined; event: unknown } = { context: undefined, event: undefined };
@@ -149,7 +141,6 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
     const initial = statePath(initialTransition(machine)[0].value);
     const states = [initial];
     const table: (CompiledTransition<A> | undefined)[][] = [];
-    let transitionCount = 0;
     for (let index = 0; index < states.length; index++) {
       const row: (CompiledTransition<A> | undefined)[] = new Array(width).fill(undefined);
       for (const [eventType, column] of columns) {
@@ -159,14 +150,13 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
           if (step === undefined) continue;
           let targetIndex = states.indexOf(step.target);
           if (targetIndex < 0) targetIndex = states.push(step.target) - 1;
-          row[column.offset + outcomes] = { machineId: machine.id, eventType, source: states[index]!, ...step, targetIndex, index: transitionCount++ };
+          row[column.offset + outcomes] = { machineId: machine.id, eventType, source: states[index]!, ...step, targetIndex };
         }
       }
       table.push(row);
     }
     this.states = states;
     this.table = table;
-    this.transitionCount = transitionCount;
   }
 
   /** The event types this machine declares; other events are ignored by it. */
@@ -179,20 +169,10 @@ export class CompiledMachine<A extends CompiledAction = CompiledAction> {
     return this.columns.get(eventType)?.guardNames ?? [];
   }
 
-  /** The column of `eventType`, or undefined when the machine does not declare it. */
-  column(eventType: string): EventColumn | undefined {
-    return this.columns.get(eventType);
-  }
-
   /** The transition the state takes on the event, or undefined when the state ignores it. */
   step(state: number, event: { readonly type: string }): CompiledTransition<A> | undefined {
     const column = this.columns.get(event.type);
     if (column === undefined) return undefined;
-    return this.stepIn(column, state, event);
-  }
-
-  /** `step` for an event whose type's column the caller already has (`column(event.type)`). */
-  stepIn(column: EventColumn, state: number, event: { readonly type: string }): CompiledTransition<A> | undefined {
     const guards = column.guards;
     let outcomes = 0;
     if (guards.length > 0) {

@@ -22,7 +22,7 @@ import { FrameParser, type FrameHeader, type FrameParserHandler } from './frame-
 import { encodeFrame, encodeFrameHeader, encodeMaskedFrame } from './frame-encoder.js';
 import { ProtocolError, InvalidStateError } from './protocol-error.js';
 import { CloseCode, isValidCloseCode } from './close-code.js';
-import { compiledMachines, routesByEventType, MachineSlot } from './protocol-machines.js';
+import { compiledMachines, machinesByEventType, MachineSlot, type MachineAction } from './protocol-machines.js';
 import type {
   ApplicationAcceptedEvent,
   DataFrameEvent,
@@ -39,7 +39,7 @@ import { negotiatePerMessageDeflate, type NegotiatedPerMessageDeflate } from './
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from './opcode.js';
 import { EVENT, readCloseBody, type ReceivedClose } from './frame-events.js';
 import { MessageAssembly, type MessageCompressor } from './message-assembly.js';
-import { boundEffect, type BoundEffect } from './protocol-effects.js';
+import { runAction } from './protocol-effects.js';
 import { readExtensionAnswer, codecParametersForClient, type ClientPerMessageDeflateOptions } from './client-deflate-offer.js';
 
 export type { MessageCompressor } from './message-assembly.js';
@@ -53,13 +53,6 @@ const NO_CHUNKS: readonly Buffer[] = Object.freeze([]) as readonly Buffer[];
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 
-/** Each transition's actions bound to their effects, by machine slot and transition index: made once per process. */
-const EFFECTS: readonly (readonly BoundEffect[])[][] = compiledMachines.map((machine) => {
-  const byIndex: (readonly BoundEffect[])[] = new Array(machine.transitionCount);
-  for (const transition of machine.transitions()) byIndex[transition.index] = transition.actions.map(boundEffect);
-  return byIndex;
-});
-
 /** The WebSocket API's readyState of each connection machine state (`requestSent` is the client's CONNECTING). */
 const READY_STATES: Readonly<Record<string, ReadyState>> = {
   connecting: 'connecting',
@@ -72,8 +65,6 @@ const READY_STATES: Readonly<Record<string, ReadyState>> = {
 
 /** The connection machine's state in which the server's application decides on the request. */
 const AWAITING_APPLICATION = compiledMachines[MachineSlot.connection].states.indexOf('awaitingApplication');
-/** The readyState of each row of the connection machine's table (an array load, not a lookup by state name). */
-const READY_STATE_OF_ROW: readonly ReadyState[] = compiledMachines[MachineSlot.connection].states.map((state) => READY_STATES[state]!);
 
 export class ConnectionProtocol implements FrameParserHandler {
   // The state of each machine (a row of its compiled table), by MachineSlot.
@@ -136,7 +127,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   }
 
   get readyState(): ReadyState {
-    return READY_STATE_OF_ROW[this.#connectionState]!;
+    return READY_STATES[compiledMachines[MachineSlot.connection].states[this.#connectionState]!]!;
   }
 
   /** The extensions in use, as the WebSocket API's `extensions` ('' or 'permessage-deflate'). */
@@ -425,21 +416,20 @@ export class ConnectionProtocol implements FrameParserHandler {
   }
 
   #step(event: ProtocolEvent): void {
-    const routes = routesByEventType.get(event.type);
-    if (routes === undefined) return;
-    for (let i = 0; i < routes.length; i++) {
-      const route = routes[i]!;
-      const slot = route.slot;
+    const slots = machinesByEventType.get(event.type);
+    if (slots === undefined) return;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       const machine = compiledMachines[slot]!;
       const state = slot === MachineSlot.connection ? this.#connectionState : slot === MachineSlot.message ? this.#messageState : this.#closingState;
-      const transition = machine.stepIn(route.column, state, event);
+      const transition = machine.step(state, event);
       if (transition === undefined) continue;
       if (slot === MachineSlot.connection) this.#connectionState = transition.targetIndex;
       else if (slot === MachineSlot.message) this.#messageState = transition.targetIndex;
       else this.#closingState = transition.targetIndex;
       this.options.onTransition?.(transition, event);
-      const effects = EFFECTS[slot]![transition.index]!;
-      for (let j = 0; j < effects.length; j++) effects[j]!(this);
+      const actions: readonly MachineAction[] = transition.actions;
+      for (let j = 0; j < actions.length; j++) runAction(this, actions[j]!);
     }
   }
 

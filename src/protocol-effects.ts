@@ -138,16 +138,8 @@ export const effects = {
 
 const table: EffectTable = effects;
 
-/** An action bound to its params: what it does to a core. */
-export type BoundEffect = (core: ConnectionProtocol) => void;
-
-/**
- * One action a transition names, bound to its effect and params. Made once per action of the
- * compiled tables (connection-protocol.ts), so that a step runs it without looking its name up
- * (a lookup by name, with as many names as actions, cost ~240 instructions per step).
- */
-export function boundEffect<K extends ActionName>(action: MachineAction<K>): BoundEffect {
+/** Carry out one action a transition names. */
+export function runAction<K extends ActionName>(core: ConnectionProtocol, action: MachineAction<K>): void {
   const effect: Effect<ParamsOf<K>> = table[action.type];
-  const params = action.params;
-  return (core) => effect(core, params);
+  effect(core, action.params);
 }

@@ -7,7 +7,7 @@
 import { connectionActions, connectionMachine } from '../machines/connection.machine.js';
 import { messageActions, messageMachine } from '../machines/message.machine.js';
 import { closingHandshakeActions, closingHandshakeMachine } from '../machines/closing-handshake.machine.js';
-import { CompiledMachine, type CompiledTransition, type EventColumn, type TransitionRecord } from './compiled-machine.js';
+import { CompiledMachine, type CompiledTransition, type TransitionRecord } from './compiled-machine.js';
 
 /** Every action any machine declares, by name. (An action two machines declare has one signature.) */
 type DeclaredActions = typeof connectionActions & typeof messageActions & typeof closingHandshakeActions;
@@ -35,17 +35,11 @@ export type MachineId = 'connection' | 'message' | 'closingHandshake';
 /** Slot of each machine in a connection's state array. */
 export const MachineSlot = { connection: 0, message: 1, closingHandshake: 2 } as const;
 
-/** A machine that declares an event type (its MachineSlot), and the type's column in its table. */
-export interface EventRoute {
-  readonly slot: number;
-  readonly column: EventColumn;
-}
-
-/** For each event type, the machines that declare it, in slot order, with its column in each: one lookup per event. */
-export const routesByEventType: ReadonlyMap<string, readonly EventRoute[]> = (() => {
-  const routes = new Map<string, EventRoute[]>();
+/** For each event type, the slots of the machines that declare it. */
+export const machinesByEventType: ReadonlyMap<string, readonly number[]> = (() => {
+  const routes = new Map<string, number[]>();
   compiledMachines.forEach((machine, slot) => {
-    for (const type of machine.eventTypes) routes.set(type, [...(routes.get(type) ?? []), { slot, column: machine.column(type)! }]);
+    for (const type of machine.eventTypes) routes.set(type, [...(routes.get(type) ?? []), slot]);
   });
   return routes;
 })();
