@@ -112,6 +112,26 @@ function failOnEachCause(target: 'closing' | undefined) {
   ) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
 }
 
+/**
+ * §4.2.2 item 5: accept the request, answering the agreed extension and the chosen subprotocol;
+ * the same branches whether the protocol alone decided (HANDSHAKE_REQUEST) or the application
+ * had its say (APPLICATION_ACCEPTED).
+ */
+const acceptRequest = [
+  {
+    guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
+    target: 'open',
+    actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
+  },
+  {
+    guard: 'isPerMessageDeflateAgreed',
+    target: 'open',
+    actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
+  },
+  { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
+  { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
+] as const;
+
 export const connectionMachine = setup({
   types: {
     events: {} as ProtocolEvent,
@@ -230,18 +250,7 @@ export const connectionMachine = setup({
           { guard: 'isOverConnectionLimit', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
           // The protocol accepts the request; the application has its say before the answer.
           { guard: 'isForTheApplicationToDecide', target: 'awaitingApplication' },
-          {
-            guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
-            target: 'open',
-            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
-          },
-          {
-            guard: 'isPerMessageDeflateAgreed',
-            target: 'open',
-            actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
-          },
-          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
-          { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
+          ...acceptRequest,
         ],
         // Nothing may be sent before the handshake completed (§4.1: data frames follow the handshake).
         SEND_REQUESTED: { actions: refuse('send') },
@@ -267,18 +276,7 @@ export const connectionMachine = setup({
         APPLICATION_ACCEPTED: [
           // The limit as it stands now: connections may have opened while the application decided.
           { guard: 'isOverConnectionLimit', target: 'closed', actions: { type: 'rejectHandshake', params: { status: 503 } } },
-          {
-            guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
-            target: 'open',
-            actions: ['enablePerMessageDeflate', 'answerSubprotocol', 'acceptHandshake', 'startReadingFrames'],
-          },
-          {
-            guard: 'isPerMessageDeflateAgreed',
-            target: 'open',
-            actions: ['enablePerMessageDeflate', 'acceptHandshake', 'startReadingFrames'],
-          },
-          { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
-          { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
+          ...acceptRequest,
         ],
         APPLICATION_REFUSED: { target: 'closed', actions: 'relayApplicationRefusal' },
         SEND_REQUESTED: { actions: refuse('send') },
