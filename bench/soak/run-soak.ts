@@ -258,7 +258,7 @@ async function runRows(kind: ServerKind): Promise<Row[]> {
 const started = Date.now();
 const statesocketRows = await runRows('statesocket');
 const wsRows = await runRows('ws');
-console.log(`\n# statesocket soak (${SHORT ? '--short' : 'full'}), ${((Date.now() - started) / 1000).toFixed(0)} s, node ${process.version}\n`);
+console.log(`\nstatesocket soak (${SHORT ? '--short' : 'full'}), ${((Date.now() - started) / 1000).toFixed(0)} s, node ${process.version}\n`);
 console.log('| row | statesocket | ws 8 (same clients, no bound) | bound (statesocket) | verdict |\n|---|---|---|---|---|');
 for (const row of statesocketRows) {
   // The fragment rows drive statesocket's protocol core in process: ws has no such core to drive.
