@@ -100,6 +100,7 @@ export const effects = {
   beginTextMessage: (core) => beginMessage(core, true, false),
   beginBinaryMessage: (core) => beginMessage(core, false, false),
   beginCompressedTextMessage: (core) => beginMessage(core, true, true),
+  // Stryker disable next-line BooleanLiteral: equivalent — MessageAssembly reads the two flags only as `isText && !isCompressed` (check UTF-8 as the bytes arrive), false for (false, true), (true, true) and (false, false) alike (test/mutation/equivalent-mutants.md)
   beginCompressedBinaryMessage: (core) => beginMessage(core, false, true),
   continueMessage: (core) => core.failIf(core.message!.startFrame(core.parser.header.payloadLength)),
   deliverTextMessage: (core) => core.output.message(core.message!.take(), false),

@@ -62,6 +62,15 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       expect(protocol.readyState).to.equal('open');
     });
 
+    it('writes exactly the 101 response of §1.3 and §4.2.2 item 5 when no extension or subprotocol is agreed, no other header', () => {
+      const { output } = openProtocol();
+      // RFC 6455 §1.3's sample key "dGhlIHNhbXBsZSBub25jZQ==" and its answer.
+      expect(output.wire[0]!.toString('latin1')).to.equal(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+      );
+    });
+
     const refusals: [string, Partial<typeof VALID_REQUEST> & { headers?: Record<string, string> }, number][] = [
       ['a POST request', { method: 'POST' }, 405],
       ['a request without Upgrade: websocket', { headers: { ...VALID_REQUEST.headers, upgrade: 'h2c' } }, 426],
@@ -88,6 +97,15 @@ describe('ConnectionProtocol (sans-I/O)', () => {
       const { output, protocol } = openProtocol();
       feedByteByByte(protocol, clientFrame(0x1, 'Hello'));
       expect(output.events).to.deep.equal([['opened'], ['message', Buffer.from('Hello').toString('hex'), false]]);
+      expect(output.framesHex()).to.deep.equal([]);
+    });
+
+    it('delivers a binary message that is not UTF-8 as it is: §5.6, binary data is "arbitrary binary data"', () => {
+      const { output, protocol } = openProtocol();
+      // 0xff never occurs in UTF-8 (RFC 3629 §1); 0xc3 alone is a sequence cut short.
+      protocol.receiveData(Buffer.concat([clientFrame(0x2, Buffer.from([0xff, 0xfe]), { fin: false }), clientFrame(0x0, Buffer.from([0xc3]))]));
+      protocol.receiveData(clientFrame(0x2, Buffer.from([0x80])));
+      expect(output.events).to.deep.equal([['opened'], ['message', 'fffec3', true], ['message', '80', true]]);
       expect(output.framesHex()).to.deep.equal([]);
     });
 
