@@ -41,7 +41,18 @@ describe('the close code the application sees (RFC 6455 §7.1.5)', () => {
       expect(closeCodeAfter((core) => core.receiveData(clientFrame(0x8)))).to.deep.equal([CloseCode.noStatusReceived, '']);
     });
 
-    for (const code of [0, 999, 1004, ...LOCAL_ONLY_CLOSE_CODES, 1016, 2999, 5000, 65535]) {
+    // §7.4.1: 1005, 1006 and 1015 "MUST NOT be set as a status code in a Close control frame".
+    it('names 1005, 1006 and 1015, and only them, as local-only codes, none of which close() may send (§7.4.1)', () => {
+      expect(LOCAL_ONLY_CLOSE_CODES).to.deep.equal([1005, 1006, 1015]);
+      for (const code of LOCAL_ONLY_CLOSE_CODES) {
+        const core = new ConnectionProtocol(new Output(), { maxMessageSize: 1 << 20 });
+        core.receiveHandshake(REQUEST);
+        expect(() => core.close(code), String(code)).to.throw(RangeError);
+        expect(core.readyState, String(code)).to.equal('open');
+      }
+    });
+
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535]) {
       it(`reports 1006, not ${code}, for a Close with the invalid code ${code}`, () => {
         expect(closeCodeAfter((core) => core.receiveData(clientFrame(0x8, closeBody(code, 'no'))))).to.deep.equal([1006, '']);
       });
