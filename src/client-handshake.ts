@@ -65,7 +65,8 @@ export function acceptsTheKey(response: HandshakeResponseFields): boolean {
 export function subprotocolWasOffered(response: HandshakeResponseFields): boolean {
   const answer = response.headers['sec-websocket-protocol'];
   if (answer === undefined) return true;
-  return typeof answer === 'string' && response.offeredSubprotocols.includes(answer.trim());
+  // A string: node:http joins a repeated |Sec-WebSocket-Protocol| with ", " (IncomingHttpHeaders types it so).
+  return response.offeredSubprotocols.includes(answer.trim());
 }
 
 /** The subprotocol the server chose ('' for none). */
