@@ -65,13 +65,19 @@ function respond(core: ConnectionProtocol, { status = 101, fields = {}, offeredS
   core.receiveHandshakeResponse({ status, headers: { ...VALID_FIELDS, ...fields }, expectedAccept: RFC_SAMPLE_ACCEPT, offeredSubprotocols }, deflateOffer);
 }
 
-/** §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response": the open connection reads frames. */
-function expectReadsFrames(core: ConnectionProtocol, output: Recorder): void {
+/**
+ * §4.1: "the WebSocket Connection is established" and OPEN: it reads the server's frames (§5.5.2:
+ * "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response") and sends the
+ * application's messages (§6.1).
+ */
+function expectOpen(core: ConnectionProtocol, output: Recorder): void {
+  expect(core.readyState).to.equal('open');
   const before = output.written.length;
   core.receiveData(serverFrame(0x9, 'there?'));
-  // §5.5.3: the Pong carries the Ping's application data; §5.3: a client masks every frame it sends.
+  core.send(Buffer.from('hi'), false);
+  // §5.5.3: the Pong carries the Ping's application data; then the text "hi"; §5.3: a client masks every frame it sends.
   const frames = readClientFrames(Buffer.concat(output.written.slice(before)));
-  expect(frames.map((frame) => [frame.opcode, frame.masked, frame.payload.toString()])).to.deep.equal([[0xa, true, 'there?']]);
+  expect(frames.map((frame) => [frame.opcode, frame.fin, frame.masked, frame.payload.toString()])).to.deep.equal([[0xa, true, true, 'there?'], [0x1, true, true, 'hi']]);
 }
 
 /** RFC 7692 §7.2.1: a message compressed as the server sends it (raw deflate, the trailing 00 00 ff ff removed). */
@@ -150,7 +156,7 @@ describe('the connection machine, client role (RFC 6455 §4.1), through the sans
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('');
       expect(core.extensions).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('§4.1: the subprotocol the server chose among those offered is the one in use, and it reads frames', () => {
@@ -160,7 +166,7 @@ describe('the connection machine, client role (RFC 6455 §4.1), through the sans
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('chat');
       expect(core.extensions).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('RFC 7692 §5: permessage-deflate accepted is in use (compressed messages are inflated), and it reads frames', () => {
@@ -169,7 +175,7 @@ describe('the connection machine, client role (RFC 6455 §4.1), through the sans
       expect(output.log).to.deep.equal(['opened']);
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
 
@@ -178,7 +184,7 @@ describe('the connection machine, client role (RFC 6455 §4.1), through the sans
       respond(core, { fields: { 'sec-websocket-protocol': 'chat', 'sec-websocket-extensions': 'permessage-deflate' }, offeredSubprotocols: ['chat'], deflateOffer: {} });
       expect(output.log).to.deep.equal(['opened']);
       expect(core.subprotocol).to.equal('chat');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
   });

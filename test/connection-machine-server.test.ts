@@ -70,12 +70,18 @@ function expectSwitchingProtocols(output: Recorder, extraFields: string[]): void
   expect([...fields].sort()).to.deep.equal([...SWITCHING_PROTOCOLS_FIELDS, ...extraFields].sort());
 }
 
-/** §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response": the open connection reads frames. */
-function expectReadsFrames(core: ConnectionProtocol, output: Recorder): void {
+/**
+ * §4.2.2: "the WebSocket connection is established" and OPEN: it reads the client's frames
+ * (§5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response") and
+ * sends the application's messages (§6.1).
+ */
+function expectOpen(core: ConnectionProtocol, output: Recorder): void {
+  expect(core.readyState).to.equal('open');
   const before = output.written.length;
   core.receiveData(clientFrame(0x9, 'there?'));
-  // §5.5.3: the Pong carries the Ping's application data; a server's frame is not masked (§5.1).
-  expect(output.written.slice(before).map((bytes) => bytes.toString('hex'))).to.deep.equal(['8a06' + Buffer.from('there?').toString('hex')]);
+  core.send(Buffer.from('hi'), false);
+  // §5.5.3: the Pong carries the Ping's application data; then the text "hi" in one frame (FIN, opcode 1); a server masks nothing (§5.1).
+  expect(output.written.slice(before).map((bytes) => bytes.toString('hex'))).to.deep.equal(['8a06' + Buffer.from('there?').toString('hex'), '81026869']);
 }
 
 /** RFC 7692 §7.2.1: a message compressed as the client sends it (raw deflate, the trailing 00 00 ff ff removed). */
@@ -171,7 +177,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       expect(output.log).to.deep.equal(['opened']);
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('item 5.4: answers |Sec-WebSocket-Protocol| with the subprotocol chosen, and reads frames', () => {
@@ -181,7 +187,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       expect(output.log).to.deep.equal(['opened']);
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('chat');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('RFC 7692 §5: answers |Sec-WebSocket-Extensions| for the offer accepted, and takes compressed messages', () => {
@@ -190,7 +196,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       expectSwitchingProtocols(output, ['Sec-WebSocket-Extensions: permessage-deflate']);
       expect(core.readyState).to.equal('open');
       expect(core.subprotocol).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
 
@@ -200,7 +206,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       expectSwitchingProtocols(output, ['Sec-WebSocket-Protocol: chat', 'Sec-WebSocket-Extensions: permessage-deflate']);
       expect(output.log).to.deep.equal(['opened']);
       expect(core.subprotocol).to.equal('chat');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
   });
@@ -226,7 +232,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       expectSwitchingProtocols(output, []);
       expect(output.log).to.deep.equal(['opened']);
       expect(core.readyState).to.equal('open');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('accepted with a subprotocol: item 5.4\'s |Sec-WebSocket-Protocol|, and reads frames', () => {
@@ -234,7 +240,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       core.applicationAccepted('chat.v2', false);
       expectSwitchingProtocols(output, ['Sec-WebSocket-Protocol: chat.v2']);
       expect(core.subprotocol).to.equal('chat.v2');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
     });
 
     it('accepted with permessage-deflate agreed: RFC 7692 §5\'s |Sec-WebSocket-Extensions|, and takes compressed messages', () => {
@@ -242,7 +248,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       core.applicationAccepted(undefined, false);
       expectSwitchingProtocols(output, ['Sec-WebSocket-Extensions: permessage-deflate']);
       expect(core.subprotocol).to.equal('');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
 
@@ -251,7 +257,7 @@ describe('the connection machine, server role (RFC 6455 §4.2.2), through the sa
       core.applicationAccepted('chat', false);
       expectSwitchingProtocols(output, ['Sec-WebSocket-Protocol: chat', 'Sec-WebSocket-Extensions: permessage-deflate']);
       expect(core.subprotocol).to.equal('chat');
-      expectReadsFrames(core, output);
+      expectOpen(core, output);
       expectDeflateInUse(core, output);
     });
 
