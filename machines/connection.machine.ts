@@ -116,9 +116,9 @@ function failOpeningHandshake<const E extends ProtocolErrorCode>(error: E) {
 
 /** Each cause fails the connection: from OPEN it starts closing; while CLOSING it stays there. */
 function failOnEachCause(target: 'closing' | undefined) {
-  return Object.fromEntries(
-    Object.entries(failureCauses).map(([cause, action]) => [cause, { target, actions: action }]),
-  ) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
+  // Built outside the type assertion below, where Stryker can mutate it.
+  const transitions = Object.entries(failureCauses).map(([cause, action]) => [cause, { target, actions: action }]);
+  return Object.fromEntries(transitions) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
 }
 
 /**
