@@ -94,7 +94,16 @@ const failureCauses = {
   INFLATED_TEXT_NOT_UTF8: failWith('WS_ERR_INVALID_UTF8'),
   // RFC 7692 §8: data that does not inflate fails the connection.
   CORRUPT_COMPRESSED_DATA: failWith('WS_ERR_INVALID_COMPRESSED_DATA'),
-} as const satisfies Record<FailureCauseType, ReturnType<typeof failWith>>;
+} satisfies Record<FailureCauseType, ReturnType<typeof failWith>>;
+
+/**
+ * `list` typed as written, its guard and action names kept as literals for `setup` to check (what
+ * `as const` does): Stryker mutates nothing inside a type assertion (`as`), so a list of
+ * transitions or actions under one would never be mutation-tested.
+ */
+function asWritten<const T extends readonly unknown[]>(list: T): T {
+  return list;
+}
 
 /**
  * §4.1 "_Fail the WebSocket Connection_" during the client's opening handshake: no Close frame can
@@ -102,14 +111,14 @@ const failureCauses = {
  * is), so TCP is dropped; CLOSING waits for the socket's close to report 1006.
  */
 function failOpeningHandshake<const E extends ProtocolErrorCode>(error: E) {
-  return [failWith(error), 'reportHandshakeFailure', 'destroyTcp'] as const;
+  return asWritten([failWith(error), 'reportHandshakeFailure', 'destroyTcp']);
 }
 
 /** Each cause fails the connection: from OPEN it starts closing; while CLOSING it stays there. */
 function failOnEachCause(target: 'closing' | undefined) {
-  return Object.fromEntries(
-    Object.entries(failureCauses).map(([cause, action]) => [cause, { target, actions: action }]),
-  ) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
+  // Built outside the type assertion below, where Stryker can mutate it.
+  const transitions = Object.entries(failureCauses).map(([cause, action]) => [cause, { target, actions: action }]);
+  return Object.fromEntries(transitions) as { [C in FailureCauseType]: { target: typeof target; actions: (typeof failureCauses)[C] } };
 }
 
 /**
@@ -117,7 +126,7 @@ function failOnEachCause(target: 'closing' | undefined) {
  * the same branches whether the protocol alone decided (HANDSHAKE_REQUEST) or the application
  * had its say (APPLICATION_ACCEPTED).
  */
-const acceptRequest = [
+const acceptRequest = asWritten([
   {
     guard: and(['isPerMessageDeflateAgreed', 'isSubprotocolChosen']),
     target: 'open',
@@ -130,7 +139,7 @@ const acceptRequest = [
   },
   { guard: 'isSubprotocolChosen', target: 'open', actions: ['answerSubprotocol', 'acceptHandshake', 'startReadingFrames'] },
   { target: 'open', actions: ['acceptHandshake', 'startReadingFrames'] },
-] as const;
+]);
 
 export const connectionMachine = setup({
   types: {
