@@ -202,6 +202,95 @@ describe('message assembly (the data plane)', () => {
     });
   });
 
+  describe('memory bounded by bytes, whatever the fragmenting (issue 14; RFC 6455 §10.4)', () => {
+    // The data plane's promise (src/message-assembly.ts, COALESCE_BELOW): a message's memory is its
+    // size plus at most one tail of 64 KiB and a few small pieces, not ~100 bytes of Buffer object
+    // per fragment. Measured as the growth of the JS heap and of the buffers' memory, after a full
+    // collection, while the assembly holds the message. (Buffers' memory alone where the heap's
+    // variation, tens of KiB, would blur what is measured.)
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const heldBytes = (): number => {
+      collectGarbage();
+      const usage = process.memoryUsage();
+      return usage.heapUsed + usage.arrayBuffers;
+    };
+    const bufferBytes = (): number => {
+      collectGarbage();
+      return process.memoryUsage().arrayBuffers;
+    };
+    /** A message of `fragments` one-byte frames, each byte in a buffer of its own as a socket read. */
+    function oneByteFragments(assembly: MessageAssembly, fragments: number): void {
+      assembly.begin(false, false);
+      const violations = new Set<string | undefined>();
+      for (let i = 0; i < fragments; i++) {
+        violations.add(assembly.startFrame(1));
+        violations.add(assembly.add(Buffer.from([0x20 + (i % 95)])));
+        violations.add(assembly.endFrame(i === fragments - 1));
+      }
+      expect([...violations]).to.deep.equal([undefined]);
+    }
+
+    it('holds a message of 262,144 one-byte fragments in at most twice its size', () => {
+      const size = 256 * KiB;
+      oneByteFragments(new MessageAssembly(size), size); // the code paths compiled (and optimized) before measuring
+      const assembly = new MessageAssembly(size);
+      const before = heldBytes();
+      oneByteFragments(assembly, size);
+      const grown = heldBytes() - before;
+      expect(grown, `${grown} bytes held for a message of ${size} bytes`).to.be.at.most(2 * size);
+      const message = assembly.take();
+      expect(message.length).to.equal(size);
+      expect(message.every((byte, i) => byte === 0x20 + (i % 95))).to.equal(true);
+    });
+
+    it('holds a message of 32 one-byte fragments in less than 16 KiB: no 64 KiB tail for a few bytes', () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      oneByteFragments(assembly, 32); // the code paths compiled before measuring
+      assembly.take();
+      const before = bufferBytes();
+      oneByteFragments(assembly, 32);
+      const grown = bufferBytes() - before;
+      expect(grown, `${grown} bytes held for a message of 32 bytes`).to.be.below(16 * KiB);
+      expect(assembly.take().toString('latin1')).to.equal(Buffer.from(Array.from({ length: 32 }, (_, i) => 0x20 + i)).toString('latin1'));
+    });
+
+    it('lets go of the message once it is taken: the assembly then holds no buffer of it', () => {
+      oneByteFragments(new MessageAssembly(1024 * KiB), 128 * KiB); // the code paths compiled (and optimized) before measuring
+      const assembly = new MessageAssembly(1024 * KiB);
+      const before = bufferBytes();
+      oneByteFragments(assembly, 128 * KiB);
+      expect(assembly.take().length).to.equal(128 * KiB);
+      const grown = bufferBytes() - before;
+      // The last tail of a message of this size is 64 KiB: keeping it would show.
+      expect(grown, `${grown} bytes still held after take()`).to.be.below(32 * KiB);
+    });
+
+    it('copies the small pieces waiting when a piece of 1 KiB or more arrives: 1-byte and 1 KiB fragments in turn keep at most 16 of the 1-byte reads alive', async () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const reads: WeakRef<ArrayBufferLike>[] = [];
+      const sent: Buffer[] = [];
+      assembly.begin(false, false);
+      for (let i = 0; i < 100; i++) {
+        // A read buffer of its own (not from the pool), holding one fragment's byte.
+        const read = Buffer.allocUnsafeSlow(16 * KiB);
+        read[100] = 0x20 + (i % 95);
+        reads.push(new WeakRef(read.buffer));
+        expect(assembly.startFrame(1)).to.equal(undefined);
+        expect(assembly.add(read.subarray(100, 101))).to.equal(undefined);
+        expect(assembly.endFrame(false)).to.equal(undefined);
+        const large = bytesOf(KiB, i);
+        expect(addFrame(assembly, large, i === 99, [KiB])).to.deep.equal([]);
+        sent.push(Buffer.from([0x20 + (i % 95)]), large);
+      }
+      // WeakRef targets stay alive until the current job ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      collectGarbage();
+      const alive = reads.filter((read) => read.deref() !== undefined).length;
+      expect(alive, `${alive} of ${reads.length} read buffers alive`).to.be.at.most(16);
+      expect(assembly.take().equals(Buffer.concat(sent))).to.equal(true);
+    });
+  });
+
   describe('UTF-8 as the text arrives (RFC 6455 §8.1)', () => {
     const euro = Buffer.from('€', 'utf8'); // e2 82 ac
 
