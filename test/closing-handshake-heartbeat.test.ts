@@ -36,7 +36,8 @@ function opened() {
   return made;
 }
 
-const PING_FROM_CLIENT = clientFrame(0x9, 'p');
+/** A masked Ping from the client, made afresh for each use: the core unmasks a frame's payload in place. */
+const pingFromClient = (): Buffer => clientFrame(0x9, 'p');
 
 describe('heartbeat and unread Pongs in the closing-handshake machine', () => {
   describe('while open', () => {
@@ -45,7 +46,7 @@ describe('heartbeat and unread Pongs in the closing-handshake machine', () => {
       core.pongsUnread();
       expect(out.did).to.deep.equal(['880203f0', 'error WS_ERR_PONGS_UNREAD 1008', 'FIN', 'startCloseTimer']);
       expect(core.machineStates).to.deep.equal({ connection: 'closing', message: 'awaitingMessage', closingHandshake: 'failed' });
-      core.receiveData(PING_FROM_CLIENT);
+      core.receiveData(pingFromClient());
       expect(out.did, 'no Pong once failed').to.have.length(4);
     });
 
@@ -53,7 +54,7 @@ describe('heartbeat and unread Pongs in the closing-handshake machine', () => {
       const { core, out } = opened();
       core.pongTimeout();
       expect(out.did).to.deep.equal(['880203f3', 'error WS_ERR_PONG_TIMEOUT 1011', 'drop']);
-      core.receiveData(PING_FROM_CLIENT);
+      core.receiveData(pingFromClient());
       expect(out.did).to.have.length(3);
       core.receiveTcpClosed();
       expect(out.did.at(-1)).to.equal('closed 1006');
@@ -62,7 +63,7 @@ describe('heartbeat and unread Pongs in the closing-handshake machine', () => {
     it('sends a heartbeat Ping at every HEARTBEAT_DUE and still answers the peer\'s Pings', () => {
       const { core, out } = opened();
       core.heartbeatDue();
-      core.receiveData(PING_FROM_CLIENT);
+      core.receiveData(pingFromClient());
       core.heartbeatDue();
       expect(out.did).to.deep.equal(['8900', 'startPongDeadline', '8a0170', 'ping', '8900', 'startPongDeadline']);
       expect(core.machineStates.closingHandshake).to.equal('open');
