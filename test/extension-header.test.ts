@@ -27,6 +27,11 @@ describe('Sec-WebSocket-Extensions grammar (RFC 6455 §9.1, extension-header.ts)
     expect(parseExtensionOffers('a; b="1\\\\2"')).to.equal(undefined);
   });
 
+  it('finds a quoted-string with no closing DQUOTE unterminated (RFC 7230 §3.2.6)', () => {
+    expect(parseExtensionOffers('a; b="10')).to.equal(undefined);
+    expect(parseExtensionOffers('a; b="')).to.equal(undefined);
+  });
+
   it('finds a quoted-string ending in a lone backslash unterminated', () => {
     expect(parseExtensionOffers('a; b="10\\')).to.equal(undefined);
   });

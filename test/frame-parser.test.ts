@@ -272,6 +272,12 @@ describe('FrameParser (RFC 6455 §5.2)', () => {
       expectFailure('82 ff 0020000000000000', 'UNSUPPORTED_PAYLOAD_LENGTH');
     });
 
+    it('reports the largest 64-bit length whose most significant bit is 0 as too long, not as a malformed length (§5.2, §10.4)', () => {
+      // §5.2: "the most significant bit MUST be 0": 2^63 - 1 follows the rule, so it is a length
+      // beyond any limit (§10.4), not a protocol error.
+      expectFailure('82 ff 7fffffffffffffff', 'UNSUPPORTED_PAYLOAD_LENGTH');
+    });
+
     it('reports after the frames before the bad one, and ignores every byte after it', () => {
       const bytes = Buffer.concat([hex(MASKED_HELLO), hex('83'), hex(MASKED_HELLO)]);
       for (const cuts of [[], everyByte(bytes)]) {

@@ -202,6 +202,104 @@ describe('message assembly (the data plane)', () => {
     });
   });
 
+  describe('memory bounded by bytes, whatever the fragmenting (issue 14; RFC 6455 §10.4)', () => {
+    // The data plane's promise (src/message-assembly.ts, COALESCE_BELOW): a message's memory is its
+    // size plus at most one tail of 64 KiB and a few small pieces, not ~100 bytes of Buffer object
+    // per fragment. Measured as the growth of the JS heap and of the buffers' memory while the
+    // assembly holds the message; the pieces are views of one buffer allocated beforehand, so that
+    // only the assembly's own memory grows.
+    const collectGarbage = runInNewContext('gc') as () => void;
+    /**
+     * Heap and buffer bytes in use after a full collection. The collection frees the buffers of
+     * collected objects on its own thread unless told otherwise (then the count could still hold
+     * them): told so for the measurement only.
+     */
+    function settledMemory(): { heap: number; buffers: number } {
+      setFlagsFromString('--no-concurrent-array-buffer-sweeping');
+      try {
+        collectGarbage();
+        collectGarbage();
+      } finally {
+        setFlagsFromString('--concurrent-array-buffer-sweeping');
+      }
+      const usage = process.memoryUsage();
+      return { heap: usage.heapUsed, buffers: usage.arrayBuffers };
+    }
+    /** A message of one-byte frames, one per byte of `source`. */
+    function oneByteFragments(assembly: MessageAssembly, source: Buffer): void {
+      assembly.begin(false, false);
+      const violations = new Set<string | undefined>();
+      for (let i = 0; i < source.length; i++) {
+        violations.add(assembly.startFrame(1));
+        violations.add(assembly.add(source.subarray(i, i + 1)));
+        violations.add(assembly.endFrame(i === source.length - 1));
+      }
+      expect([...violations]).to.deep.equal([undefined]);
+    }
+
+    const takesMessage = (assembly: MessageAssembly, expected: Buffer): boolean => assembly.take().equals(expected);
+
+    it('holds a message of 262,144 one-byte fragments in at most twice its size', () => {
+      const source = bytesOf(256 * KiB, 4);
+      oneByteFragments(new MessageAssembly(source.length), source.subarray(0, 32 * KiB)); // the code paths compiled (and optimized) before measuring
+      const assembly = new MessageAssembly(source.length);
+      const before = settledMemory();
+      oneByteFragments(assembly, source);
+      const after = settledMemory();
+      const grown = after.heap - before.heap + (after.buffers - before.buffers);
+      expect(grown, `${after.heap - before.heap} heap and ${after.buffers - before.buffers} buffer bytes held for a message of ${source.length} bytes`).to.be.at.most(2 * source.length);
+      expect(assembly.take().equals(source)).to.equal(true);
+    });
+
+    it('holds a message of 32 one-byte fragments in less than 16 KiB of buffers: no 64 KiB tail for a few bytes', () => {
+      const source = bytesOf(32, 5);
+      const assembly = new MessageAssembly(KiB);
+      const before = settledMemory();
+      oneByteFragments(assembly, source);
+      const grown = settledMemory().buffers - before.buffers;
+      expect(grown, `${grown} buffer bytes held for a message of 32 bytes`).to.be.below(16 * KiB);
+      expect(assembly.take().equals(source)).to.equal(true);
+    });
+
+    it('lets go of the message once it is taken: the assembly then holds no buffer of it', () => {
+      // 66 KiB: past the tails of 1 to 32 KiB (63 KiB), into a tail of 64 KiB.
+      const source = bytesOf(66 * KiB, 6);
+      const assembly = new MessageAssembly(source.length);
+      const before = settledMemory();
+      oneByteFragments(assembly, source);
+      // (Taken in a function of its own: a frame still running may keep the message referenced.)
+      expect(takesMessage(assembly, source)).to.equal(true);
+      const grown = settledMemory().buffers - before.buffers;
+      // The last tail of a message of this size is 64 KiB: keeping it would show.
+      expect(grown, `${grown} buffer bytes still held after take()`).to.be.below(32 * KiB);
+    });
+
+    it('copies the small pieces waiting when a piece of 1 KiB or more arrives: 1-byte and 1 KiB fragments in turn keep at most 16 of the 1-byte reads alive', async () => {
+      const assembly = new MessageAssembly(1024 * KiB);
+      const reads: WeakRef<ArrayBufferLike>[] = [];
+      const sent: Buffer[] = [];
+      assembly.begin(false, false);
+      for (let i = 0; i < 100; i++) {
+        // A read buffer of its own (not from the pool), holding one fragment's byte.
+        const read = Buffer.allocUnsafeSlow(16 * KiB);
+        read[100] = 0x20 + (i % 95);
+        reads.push(new WeakRef(read.buffer));
+        expect(assembly.startFrame(1)).to.equal(undefined);
+        expect(assembly.add(read.subarray(100, 101))).to.equal(undefined);
+        expect(assembly.endFrame(false)).to.equal(undefined);
+        const large = bytesOf(KiB, i);
+        expect(addFrame(assembly, large, i === 99, [KiB])).to.deep.equal([]);
+        sent.push(Buffer.from([0x20 + (i % 95)]), large);
+      }
+      // WeakRef targets stay alive until the current job ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      collectGarbage();
+      const alive = reads.filter((read) => read.deref() !== undefined).length;
+      expect(alive, `${alive} of ${reads.length} read buffers alive`).to.be.at.most(16);
+      expect(assembly.take().equals(Buffer.concat(sent))).to.equal(true);
+    });
+  });
+
   describe('UTF-8 as the text arrives (RFC 6455 §8.1)', () => {
     const euro = Buffer.from('€', 'utf8'); // e2 82 ac
 

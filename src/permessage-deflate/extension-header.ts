@@ -28,26 +28,27 @@ export function parseExtensionOffers(header: string | string[] | undefined): Ext
   const offers: ExtensionOffer[] = [];
   let position = 0;
 
+  // RFC 7230 §3.2.3: OWS = *( SP / HTAB ). (Past the end, `text[position]` is undefined: no space.)
   const skipSpace = () => {
-    while (position < text.length && (text[position] === ' ' || text[position] === '\t')) position++;
+    while (text[position] === ' ' || text[position] === '\t') position++;
   };
   const readToken = (): string | undefined => {
     const start = position;
     while (position < text.length && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(text[position]!)) position++;
     return position > start ? text.slice(start, position) : undefined;
   };
+  // RFC 7230 §3.2.6: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE, quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ).
   const readQuotedString = (): string | undefined => {
     position++; // opening quote
     let value = '';
-    while (position < text.length) {
-      const char = text[position++]!;
+    for (;;) {
+      const char = text[position++];
+      // The text ends before the closing DQUOTE (after a quoted-pair's backslash too): no quoted-string.
+      if (char === undefined) return undefined;
       if (char === '"') return value;
-      if (char === '\\') {
-        if (position >= text.length) return undefined;
-        value += text[position++];
-      } else value += char;
+      // A quoted-pair stands for the character after the backslash (undefined at the end: the next turn ends the string).
+      value += char === '\\' ? text[position++] : char;
     }
-    return undefined;
   };
 
   for (;;) {
