@@ -87,9 +87,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** The control frame being read (at most 125 bytes, RFC 6455 §5.5). */
   #controlChunks = NO_CHUNKS as Buffer[];
 
-  /** @internal The opening handshake's key and the permessage-deflate parameters agreed. */
-  handshakeKey = '';
-  /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
+  /** @internal The permessage-deflate parameters agreed. */
+  perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
   /**
    * @internal The opening handshake request, while the machines take it, and while the connection
@@ -148,15 +147,13 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** RFC 6455 §4.2.1: the client's opening handshake. */
   receiveHandshake(request: Omit<HandshakeRequestEvent, 'type' | 'perMessageDeflateAgreed'>): void {
-    const key = request.headers['sec-websocket-key'];
-    this.handshakeKey = typeof key === 'string' ? key : '';
     const deflateOptions = this.options.perMessageDeflate;
     if (deflateOptions !== undefined) {
       // RFC 6455 §9.1: a header that does not follow the grammar declines every extension.
       const offers = parseExtensionOffers(request.headers['sec-websocket-extensions']) ?? [];
       this.perMessageDeflateAgreed = negotiatePerMessageDeflate(offers, deflateOptions);
     }
-    // Kept while the machines take it, for the effects that answer it (the refusal's reason, the subprotocol).
+    // Kept while the machines take it, for the effects that answer it (the key, the refusal's reason, the subprotocol).
     this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
     this.dispatch(this.handshakeRequest);
     if (this.#connectionState !== AWAITING_APPLICATION) this.handshakeRequest = undefined;
