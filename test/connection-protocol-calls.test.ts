@@ -14,6 +14,7 @@ import { ConnectionProtocol, type ProtocolOptions, type ProtocolOutput } from '.
 import { InvalidStateError, type ProtocolError } from '../src/protocol-error.js';
 import type { HandshakeRefusal } from '../src/opening-handshake.js';
 import { PerMessageDeflateCodec } from '../src/permessage-deflate/zlib-codec.js';
+import { expectedAccept } from '../src/client-handshake.js';
 import { clientFrame, closeBody, HANDSHAKE_REQUEST } from './client-frame.js';
 import { readClientFrames, type ClientFrameRead } from './raw-server.js';
 
@@ -256,6 +257,24 @@ describe('the sans-I/O core: inputs and application calls', () => {
       // §7.2.2: append 00 00 ff ff to the payload, then inflate.
       const inflated = inflateRawSync(Buffer.concat([second!.payload, Buffer.from([0x00, 0x00, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH });
       expect(inflated.toString()).to.equal(atThreshold);
+    });
+
+    it('§5.1, §5.3: a client sends each message as one final frame, masked, whatever its size', () => {
+      const { output, protocol } = core();
+      protocol.clientHandshakeSent();
+      const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+      const accept = expectedAccept(key);
+      protocol.receiveHandshakeResponse({ status: 101, headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': accept }, expectedAccept: accept, offeredSubprotocols: [] }, undefined);
+      const large = Buffer.alloc(70_000, 0x63);
+      protocol.send(Buffer.from('hello'), false);
+      protocol.send(large, true);
+      const frames = readClientFrames(Buffer.concat(output.writes));
+      expect(frames.map((frame) => [frame.fin, frame.rsv1, frame.opcode, frame.masked, frame.payload.length])).to.deep.equal([
+        [true, false, 0x1, true, 5],
+        [true, false, 0x2, true, 70_000],
+      ]);
+      expect(frames[0]!.payload.toString()).to.equal('hello');
+      expect(frames[1]!.payload.equals(large)).to.equal(true);
     });
 
     it('reports every frame written to `onFrame`: direction, opcode, payload length, FIN, RSV1', () => {
