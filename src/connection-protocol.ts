@@ -340,6 +340,7 @@ export class ConnectionProtocol implements FrameParserHandler {
       this.dispatch(EVENT.CONTROL_FRAME);
       return;
     }
+    // Stryker disable next-line BooleanLiteral: equivalent — the first values of fin and rsv1 are overwritten just below, before the event is dispatched (test/mutation/equivalent-mutants.md)
     const event = (this.#dataFrameEvent ??= { type: 'TEXT_FRAME', fin: false, rsv1: false });
     event.type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
     event.fin = header.fin;
