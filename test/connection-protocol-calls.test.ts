@@ -145,6 +145,21 @@ describe('the sans-I/O core: inputs and application calls', () => {
       expect(protocol.readyState).to.equal('closed');
     });
 
+    it('keeps the request (its headers) only while the machines or the application decide on it, not for the life of the connection', () => {
+      const answered = openCore();
+      expect(answered.protocol.handshakeRequest).to.equal(undefined);
+      const refused = core();
+      refused.protocol.receiveHandshake({ ...HANDSHAKE_REQUEST, method: 'POST' });
+      expect(refused.protocol.handshakeRequest).to.equal(undefined);
+      const accepted = awaitingApplication();
+      expect(accepted.protocol.handshakeRequest?.headers['sec-websocket-protocol']).to.equal('chat, superchat');
+      accepted.protocol.applicationAccepted('chat', false);
+      expect(accepted.protocol.handshakeRequest).to.equal(undefined);
+      const timedOut = awaitingApplication();
+      timedOut.protocol.handshakeTimeout();
+      expect(timedOut.protocol.handshakeRequest).to.equal(undefined);
+    });
+
     it('§4.1: reads no frame before the handshake completes (a client waits for the 101 before sending)', () => {
       const { output, protocol } = awaitingApplication();
       protocol.receiveData(clientFrame(0x1, 'too early'));
