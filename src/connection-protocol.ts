@@ -300,7 +300,8 @@ export class ConnectionProtocol implements FrameParserHandler {
    */
   close(code: number = CloseCode.normalClosure, reason: string | Uint8Array = ''): void {
     // Checked before any state changes, so a bad argument cannot leave the connection half-closed.
-    if (typeof code !== 'number' || !Number.isInteger(code)) throw new TypeError(`close code must be an integer, not ${String(code)}`);
+    // Number.isInteger is false for anything that is not a number, so it alone refuses a string or undefined.
+    if (!Number.isInteger(code)) throw new TypeError(`close code must be an integer, not ${String(code)}`);
     if (typeof reason !== 'string' && !(reason instanceof Uint8Array)) throw new TypeError('close reason must be a string or bytes');
     if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
     const reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
