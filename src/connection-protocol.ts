@@ -87,9 +87,8 @@ export class ConnectionProtocol implements FrameParserHandler {
   /** The control frame being read (at most 125 bytes, RFC 6455 §5.5). */
   #controlChunks = NO_CHUNKS as Buffer[];
 
-  /** @internal The opening handshake's key and the permessage-deflate parameters agreed. */
-  handshakeKey = '';
-  /** @internal */ perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
+  /** @internal The permessage-deflate parameters agreed. */
+  perMessageDeflateAgreed: NegotiatedPerMessageDeflate | undefined;
   /** @internal */ compressor: MessageCompressor | undefined;
   /**
    * @internal The opening handshake request, while the machines take it, and while the connection
@@ -148,15 +147,13 @@ export class ConnectionProtocol implements FrameParserHandler {
 
   /** RFC 6455 §4.2.1: the client's opening handshake. */
   receiveHandshake(request: Omit<HandshakeRequestEvent, 'type' | 'perMessageDeflateAgreed'>): void {
-    const key = request.headers['sec-websocket-key'];
-    this.handshakeKey = typeof key === 'string' ? key : '';
     const deflateOptions = this.options.perMessageDeflate;
     if (deflateOptions !== undefined) {
       // RFC 6455 §9.1: a header that does not follow the grammar declines every extension.
       const offers = parseExtensionOffers(request.headers['sec-websocket-extensions']) ?? [];
       this.perMessageDeflateAgreed = negotiatePerMessageDeflate(offers, deflateOptions);
     }
-    // Kept while the machines take it, for the effects that answer it (the refusal's reason, the subprotocol).
+    // Kept while the machines take it, for the effects that answer it (the key, the refusal's reason, the subprotocol).
     this.handshakeRequest = { type: 'HANDSHAKE_REQUEST', ...request, perMessageDeflateAgreed: this.perMessageDeflateAgreed !== undefined };
     this.dispatch(this.handshakeRequest);
     if (this.#connectionState !== AWAITING_APPLICATION) this.handshakeRequest = undefined;
@@ -303,7 +300,8 @@ export class ConnectionProtocol implements FrameParserHandler {
    */
   close(code: number = CloseCode.normalClosure, reason: string | Uint8Array = ''): void {
     // Checked before any state changes, so a bad argument cannot leave the connection half-closed.
-    if (typeof code !== 'number' || !Number.isInteger(code)) throw new TypeError(`close code must be an integer, not ${String(code)}`);
+    // Number.isInteger is false for anything that is not a number, so it alone refuses a string or undefined.
+    if (!Number.isInteger(code)) throw new TypeError(`close code must be an integer, not ${String(code)}`);
     if (typeof reason !== 'string' && !(reason instanceof Uint8Array)) throw new TypeError('close reason must be a string or bytes');
     if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent (RFC 6455 §7.4)`);
     const reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : Buffer.from(reason.buffer, reason.byteOffset, reason.byteLength);
@@ -343,6 +341,7 @@ export class ConnectionProtocol implements FrameParserHandler {
       this.dispatch(EVENT.CONTROL_FRAME);
       return;
     }
+    // Stryker disable next-line BooleanLiteral: equivalent — the first values of fin and rsv1 are overwritten just below, before the event is dispatched (test/mutation/equivalent-mutants.md)
     const event = (this.#dataFrameEvent ??= { type: 'TEXT_FRAME', fin: false, rsv1: false });
     event.type = opcode === OPCODE_TEXT ? 'TEXT_FRAME' : opcode === OPCODE_BINARY ? 'BINARY_FRAME' : 'CONTINUATION_FRAME';
     event.fin = header.fin;

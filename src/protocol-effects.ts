@@ -56,7 +56,10 @@ export const effects = {
   acceptHandshake: (core) => {
     const extra = core.compressor ? [`Sec-WebSocket-Extensions: ${core.perMessageDeflateAgreed!.response}`] : [];
     if (core.subprotocol !== '') extra.push(`Sec-WebSocket-Protocol: ${core.subprotocol}`);
-    const headers = switchingProtocolsHeaders(core.handshakeKey, extra);
+    // §4.2.2 item 5.4: the accept value is derived from the request's |Sec-WebSocket-Key| (a string:
+    // the machine accepts no request whose key isMalformedHandshake refused).
+    const key = core.handshakeRequest!.headers['sec-websocket-key'] as string;
+    const headers = switchingProtocolsHeaders(key, extra);
     core.output.handshakeHeaders?.(headers);
     core.output.write(Buffer.from(`${headers.join('\r\n')}\r\n\r\n`));
     core.dispatch(EVENT.CONNECTION_OPENED);
