@@ -8,6 +8,7 @@
  */
 import { not, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
+import { asWritten } from './as-written.js';
 import { failWith, refuse, sharedActions } from './shared-actions.js';
 import { isValidCloseCode } from '../src/close-code.js';
 
@@ -60,7 +61,7 @@ type Role = 'server' | 'client';
  * 1011 as python-websockets does ("keepalive ping timeout") and drop TCP at once: a peer that
  * answers nothing will not finish a closing handshake.
  */
-const failUnresponsive = [failWith('WS_ERR_PONG_TIMEOUT'), 'sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'destroyTcp'] as const;
+const failUnresponsive = asWritten([failWith('WS_ERR_PONG_TIMEOUT'), 'sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'destroyTcp']);
 
 /**
  * §7.1.7 while no Close was sent: send the failure's Close, read no more; the server closes TCP
@@ -69,12 +70,12 @@ const failUnresponsive = [failWith('WS_ERR_PONG_TIMEOUT'), 'sendFailureCloseFram
  */
 function failAndSendClose(role: Role) {
   return role === 'server'
-    ? (['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'] as const)
-    : (['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'startCloseTimer'] as const);
+    ? asWritten(['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'closeTcp', 'startCloseTimer'])
+    : asWritten(['sendFailureCloseFrame', 'stopReadingFrames', 'reportFailure', 'startCloseTimer']);
 }
 /** §7.1.7 once our Close is sent: no second Close (§5.5.1), read no more; the server closes TCP (the timer runs). */
 function failAfterClose(role: Role) {
-  return role === 'server' ? (['stopReadingFrames', 'reportFailure', 'closeTcp'] as const) : (['stopReadingFrames', 'reportFailure'] as const);
+  return role === 'server' ? asWritten(['stopReadingFrames', 'reportFailure', 'closeTcp']) : asWritten(['stopReadingFrames', 'reportFailure']);
 }
 
 /** The branches of a received Close frame: its body decides (§5.5.1, §7.4). */
@@ -83,15 +84,15 @@ function closeFrameBranches(role: Role, answered: 'answer' | 'alreadySent') {
   const onValid =
     role === 'server'
       ? answered === 'answer'
-        ? (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'closeTcp', 'startCloseTimer'] as const)
+        ? asWritten(['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'closeTcp', 'startCloseTimer'])
         : // §7.1.1: once both Close frames are exchanged, "the server ... close[s] the underlying TCP connection".
-          (['recordCloseCode', 'stopReadingFrames', 'closeTcp'] as const)
+          asWritten(['recordCloseCode', 'stopReadingFrames', 'closeTcp'])
       : answered === 'answer'
         ? // §7.1.1: the client "SHOULD wait for the server to close the connection": the timer bounds the wait.
-          (['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'startCloseTimer'] as const)
-        : (['recordCloseCode', 'stopReadingFrames'] as const);
+          asWritten(['recordCloseCode', 'echoCloseFrame', 'stopReadingFrames', 'startCloseTimer'])
+        : asWritten(['recordCloseCode', 'stopReadingFrames']);
   const onInvalid = answered === 'answer' ? failAndSendClose(role) : failAfterClose(role);
-  return [
+  return asWritten([
     { guard: 'hasNoCloseBody', target: complete, actions: onValid },
     // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer".
     { guard: 'hasOneByteCloseBody', target: 'failed', actions: [failWith('WS_ERR_INVALID_CLOSE_PAYLOAD'), ...onInvalid] },
@@ -100,13 +101,13 @@ function closeFrameBranches(role: Role, answered: 'answer' | 'alreadySent') {
     // §8.1: invalid UTF-8 → "_Fail the WebSocket Connection_" with 1007 (§7.4.1).
     { guard: not('isUtf8CloseReason'), target: 'failed', actions: [failWith('WS_ERR_INVALID_UTF8'), ...onInvalid] },
     { target: complete, actions: onValid },
-  ] as const;
+  ]);
 }
 
 /** The states of the closing handshake after CONNECTING, for one role (the targets are siblings). */
 function closingStates(role: Role) {
   const failAndClose = failAndSendClose(role);
-  return {
+  return asWritten({
     /** Neither side has sent a Close frame. */
     open: {
       on: {
@@ -154,7 +155,7 @@ function closingStates(role: Role) {
       },
     },
     ...(role === 'server'
-      ? ({
+      ? asWritten({
           /** Both Close frames are exchanged; the server has closed its side of TCP and waits for the peer's. */
           closeHandshakeComplete: {
             on: {
@@ -163,8 +164,8 @@ function closingStates(role: Role) {
               TCP_CLOSED: { target: 'closed' },
             },
           },
-        } as const)
-      : ({
+        })
+      : asWritten({
           /**
            * Both Close frames are exchanged; §7.1.1: "the client SHOULD wait for the server to close the
            * connection but MAY close the connection at any time after sending and receiving a close
@@ -180,13 +181,13 @@ function closingStates(role: Role) {
               TCP_CLOSED: { target: 'closed' },
             },
           },
-        } as const)),
+        })),
     /** §7.1.7 "_Fail the WebSocket Connection_": a Close with the error's code is sent and TCP is closing. */
     failed: {
       on: {
         CLOSE_REQUESTED: { actions: refuse('close') },
         // The client waits for the server's FIN (§7.1.1) and answers it with its own.
-        ...(role === 'client' ? ({ TCP_END: { actions: 'closeTcp' } } as const) : {}),
+        ...(role === 'client' ? asWritten({ TCP_END: { actions: 'closeTcp' } }) : {}),
         CLOSE_TIMEOUT: { target: 'closed', actions: 'destroyTcp' },
         TCP_CLOSED: { target: 'closed' },
       },
@@ -197,7 +198,7 @@ function closingStates(role: Role) {
         CLOSE_REQUESTED: { actions: refuse('close') },
       },
     },
-  } as const;
+  });
 }
 
 export const closingHandshakeMachine = setup({

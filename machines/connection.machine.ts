@@ -10,6 +10,7 @@
  */
 import { and, setup } from 'xstate';
 import type { FailureCauseType, ProtocolEvent } from './protocol-events.js';
+import { asWritten } from './as-written.js';
 import { failWith, refuse, sharedActions } from './shared-actions.js';
 import type { ProtocolErrorCode } from '../src/protocol-error.js';
 import {
@@ -95,15 +96,6 @@ const failureCauses = {
   // RFC 7692 §8: data that does not inflate fails the connection.
   CORRUPT_COMPRESSED_DATA: failWith('WS_ERR_INVALID_COMPRESSED_DATA'),
 } satisfies Record<FailureCauseType, ReturnType<typeof failWith>>;
-
-/**
- * `list` typed as written, its guard and action names kept as literals for `setup` to check (what
- * `as const` does): Stryker mutates nothing inside a type assertion (`as`), so a list of
- * transitions or actions under one would never be mutation-tested.
- */
-function asWritten<const T extends readonly unknown[]>(list: T): T {
-  return list;
-}
 
 /**
  * §4.1 "_Fail the WebSocket Connection_" during the client's opening handshake: no Close frame can

@@ -8,6 +8,7 @@
  */
 import { and, setup } from 'xstate';
 import type { ProtocolEvent } from './protocol-events.js';
+import { asWritten } from './as-written.js';
 import { failWith, sharedActions } from './shared-actions.js';
 
 type MessageKind = 'Text' | 'Binary' | 'CompressedText' | 'CompressedBinary';
@@ -22,13 +23,13 @@ function stateOf(kind: MessageKind): string {
  * compressed message; the frame parser refuses RSV1 unless permessage-deflate was agreed.
  */
 function startOf(plain: 'Text' | 'Binary') {
-  const compressed = `Compressed${plain}` as const;
-  return [
-    { guard: and(['isCompressed', 'isFinalFrame']), target: `${stateOf(compressed)}.finalFrame`, actions: `begin${compressed}Message` as const },
-    { guard: 'isCompressed', target: `${stateOf(compressed)}.fragment`, actions: `begin${compressed}Message` as const },
-    { guard: 'isFinalFrame', target: `${stateOf(plain)}.finalFrame`, actions: `begin${plain}Message` as const },
-    { target: `${stateOf(plain)}.fragment`, actions: `begin${plain}Message` as const },
-  ] as const;
+  const compressed = asWritten(`Compressed${plain}`);
+  return asWritten([
+    { guard: and(['isCompressed', 'isFinalFrame']), target: `${stateOf(compressed)}.finalFrame`, actions: `begin${compressed}Message` },
+    { guard: 'isCompressed', target: `${stateOf(compressed)}.fragment`, actions: `begin${compressed}Message` },
+    { guard: 'isFinalFrame', target: `${stateOf(plain)}.finalFrame`, actions: `begin${plain}Message` },
+    { target: `${stateOf(plain)}.fragment`, actions: `begin${plain}Message` },
+  ]);
 }
 
 /**
@@ -36,13 +37,13 @@ function startOf(plain: 'Text' | 'Binary') {
  * final one, or a fragment with more to come, or the message waits between fragments.
  */
 function messageInProgress(kind: MessageKind) {
-  return {
+  return asWritten({
     // Entered only through its child states; `initial` is required by XState for compound states.
     initial: 'finalFrame',
     states: {
       /** Reading the frame with FIN set: at its end the message is complete. */
       finalFrame: {
-        on: { FRAME_END: { target: '#message.awaitingMessage', actions: `deliver${kind}Message` as const } },
+        on: { FRAME_END: { target: '#message.awaitingMessage', actions: `deliver${kind}Message` } },
       },
       /** Reading a frame with FIN clear: "followed by zero or more frames with ... opcode 0". */
       fragment: {
@@ -75,7 +76,7 @@ function messageInProgress(kind: MessageKind) {
         },
       },
     },
-  } as const;
+  });
 }
 
 export const messageActions = {

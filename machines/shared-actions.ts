@@ -6,6 +6,7 @@
  * core carries them out (src/protocol-effects.ts). An actor running a machine performs no I/O.
  */
 import { ERROR_CLOSE_CODES, type ProtocolErrorCode } from '../src/protocol-error.js';
+import { asWritten } from './as-written.js';
 
 /** What `failConnection` carries: the API error code and, from ERROR_CLOSE_CODES, its close code. */
 export interface FailureParams {
@@ -28,10 +29,10 @@ export const sharedActions = {
 
 /** `failConnection` for an error code, its close code from the one table (src/protocol-error.ts). */
 export function failWith<const E extends ProtocolErrorCode>(error: E) {
-  return { type: 'failConnection', params: { error, closeCode: ERROR_CLOSE_CODES[error] } } as const;
+  return asWritten({ type: 'failConnection', params: { error, closeCode: ERROR_CLOSE_CODES[error] } });
 }
 
 /** `refuseRequest` for a request. */
 export function refuse<const R extends ApplicationRequest>(request: R) {
-  return { type: 'refuseRequest', params: { request } } as const;
+  return asWritten({ type: 'refuseRequest', params: { request } });
 }
