@@ -81,6 +81,14 @@ describe('the closing handshake in the client role (RFC 6455 §7.1.1)', () => {
     expect(output.calls).to.deep.equal([['write'], ['startCloseTimer'], ['destroyTcp']]);
   });
 
+  it('§7.1.2: close() once the Close frames are exchanged is refused with InvalidStateError, and nothing more is sent', () => {
+    const { output, protocol } = openClient();
+    protocol.receiveData(serverFrame(0x8, CLOSE_1000_BYE));
+    expect(() => protocol.close(1000)).to.throw(InvalidStateError).with.property('request', 'close');
+    expect(output.frames()).to.deep.equal([[0x8, true, '03e8627965']]);
+    expect(output.calls).to.deep.equal([['write'], ['startCloseTimer']]);
+  });
+
   it('§5.5.1: having sent its Close, sends no second one when the server answers, and still leaves TCP to the server', () => {
     const { output, protocol } = openClient();
     protocol.close(1000, 'bye');
@@ -88,8 +96,22 @@ describe('the closing handshake in the client role (RFC 6455 §7.1.1)', () => {
     expect(output.frames()).to.deep.equal([[0x8, true, '03e8627965']]);
     expect(output.calls).to.deep.equal([['write'], ['startCloseTimer']]);
     expect(protocol.machineStates.closingHandshake).to.equal('client.awaitingServerClose');
+    // §7.1.6: nothing after the Close frame is read (a Text frame that follows delivers nothing).
+    protocol.receiveData(serverFrame(0x1, 'late'));
     protocol.receiveTcpEnd();
     expect(output.calls.at(-1)).to.deep.equal(['closeTcp']);
+    // §7.1.5: the connection is closed with the code the server's Close carried.
+    protocol.receiveTcpClosed();
+    expect(output.calls).to.deep.equal([['write'], ['startCloseTimer'], ['closeTcp'], ['closed', 1000, 'bye']]);
+  });
+
+  it('§7.1.7 then §7.1.1: after failing, the client answers the server\'s FIN by closing its side', () => {
+    const { output, protocol } = openClient();
+    protocol.receiveData(Buffer.from([0xa1, 0x00]));
+    expect(protocol.machineStates.closingHandshake).to.equal('client.failed');
+    output.calls.length = 0;
+    protocol.receiveTcpEnd();
+    expect(output.calls).to.deep.equal([['closeTcp']]);
   });
 
   it('§7.1.7 after its Close was sent: fails with 1002 on a bad frame, sends no second Close (§5.5.1) and does not close TCP first (§7.1.1)', () => {
