@@ -115,6 +115,7 @@ export class ConnectionProtocol implements FrameParserHandler {
   failure: ProtocolError | undefined;
   /** @internal What `send`, `ping` and `pong` asked to send, or the reason `close()` gave. */
   requestData: Uint8Array = EMPTY;
+  // Stryker disable next-line BooleanLiteral: send() sets it before its dispatch, and sendMessage (that dispatch) is its only reader.
   /** @internal */ requestIsBinary = false;
   /** @internal What `refuseRequest` made; the application call throws it. */
   refusal: InvalidStateError | undefined;
