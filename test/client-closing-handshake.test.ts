@@ -79,6 +79,8 @@ describe('the closing handshake in the client role (RFC 6455 §7.1.1)', () => {
     expect(output.frames()).to.deep.equal([[0x8, true, '']]);
     protocol.closeTimeout();
     expect(output.calls).to.deep.equal([['write'], ['startCloseTimer'], ['destroyTcp']]);
+    // §7.1.4: dropping TCP is the end of the closing handshake.
+    expect(protocol.machineStates.closingHandshake).to.equal('client.closed');
   });
 
   it('§7.1.2: close() once the Close frames are exchanged is refused with InvalidStateError, and nothing more is sent', () => {

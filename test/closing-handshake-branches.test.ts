@@ -100,4 +100,15 @@ describe('message branches through the core (RFC 6455 §5.4, §10.4; RFC 7692 §
     expect(output.calls).to.deep.equal([['write'], ['error', 'WS_ERR_EXPECTED_CONTINUATION', 1002], ['closeTcp'], ['startCloseTimer']]);
     expect(protocol.machineStates.message).to.equal('failed');
   });
+
+  it('§5.4: while a middle fragment (FIN clear) is read, the message machine is in that fragment, not between fragments', () => {
+    const { protocol } = openServer();
+    protocol.receiveData(clientFrame(0x1, 'a', { fin: false }));
+    expect(protocol.machineStates.message).to.equal('text.awaitingContinuation');
+    const middle = clientFrame(0x0, 'bcd', { fin: false });
+    protocol.receiveData(middle.subarray(0, middle.length - 1));
+    expect(protocol.machineStates.message).to.equal('text.fragment');
+    protocol.receiveData(middle.subarray(middle.length - 1));
+    expect(protocol.machineStates.message).to.equal('text.awaitingContinuation');
+  });
 });
