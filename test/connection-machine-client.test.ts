@@ -7,39 +7,15 @@
  * sample key and accept value, §7.1.5's 1006, the readyState), not read from the machine.
  */
 import { expect } from 'chai';
-import { deflateRawSync, constants } from 'node:zlib';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ConnectionProtocol, type ProtocolOutput } from '../src/connection-protocol.js';
-import type { HandshakeRefusal } from '../src/opening-handshake.js';
-import { InvalidStateError, type ProtocolError } from '../src/protocol-error.js';
+import { ConnectionProtocol } from '../src/connection-protocol.js';
 import { PerMessageDeflateCodec } from '../src/permessage-deflate/zlib-codec.js';
 import type { ClientPerMessageDeflateOptions } from '../src/client-deflate-offer.js';
 import { readClientFrames, serverFrame } from './raw-server.js';
-
-/** RFC 6455 §1.3: the client's key "dGhlIHNhbXBsZSBub25jZQ==" is answered with this |Sec-WebSocket-Accept|. */
-const RFC_SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+import { compressed, expectRequestRefused, Recorder, RFC_SAMPLE_ACCEPT } from './connection-machine-recorder.js';
 
 /** §4.1: a response that passes every check when nothing else was offered. */
 const VALID_FIELDS: IncomingHttpHeaders = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': RFC_SAMPLE_ACCEPT };
-
-/** Everything the core asks of the I/O layer and tells the application, in order. */
-class Recorder implements ProtocolOutput {
-  readonly log: string[] = [];
-  readonly written: Buffer[] = [];
-  write(bytes: Uint8Array): void { this.written.push(Buffer.from(bytes)); }
-  refuseHandshake(refusal: HandshakeRefusal): void { this.log.push(`refused ${refusal.status}`); }
-  closeTcp(): void { this.log.push('closeTcp'); }
-  destroyTcp(): void { this.log.push('destroyTcp'); }
-  startCloseTimer(): void { this.log.push('startCloseTimer'); }
-  startPongDeadline(): void { this.log.push('startPongDeadline'); }
-  unexpectedResponse(): void { this.log.push('unexpectedResponse'); }
-  opened(): void { this.log.push('opened'); }
-  message(data: Buffer, isBinary: boolean): void { this.log.push(`${isBinary ? 'binary' : 'text'} ${data.toString()}`); }
-  ping(data: Buffer): void { this.log.push(`ping ${data.toString()}`); }
-  pong(data: Buffer): void { this.log.push(`pong ${data.toString()}`); }
-  protocolError(error: ProtocolError): void { this.log.push(`error ${error.code} ${error.closeCode}`); }
-  closed(code: number, reason: string): void { this.log.push(`closed ${code} ${reason}`); }
-}
 
 /** A client core whose opening handshake is sent (§4.1), permessage-deflate enabled with its defaults. */
 function clientCore() {
@@ -80,34 +56,11 @@ function expectOpen(core: ConnectionProtocol, output: Recorder): void {
   expect(frames.map((frame) => [frame.opcode, frame.fin, frame.masked, frame.payload.toString()])).to.deep.equal([[0xa, true, true, 'there?'], [0x1, true, true, 'hi']]);
 }
 
-/** RFC 7692 §7.2.1: a message compressed as the server sends it (raw deflate, the trailing 00 00 ff ff removed). */
-function compressed(text: string): Buffer {
-  const bytes = deflateRawSync(Buffer.from(text), { finishFlush: constants.Z_SYNC_FLUSH });
-  return bytes.subarray(0, bytes.length - 4);
-}
-
 /** RFC 7692 §6: with the extension agreed, a data frame with RSV1 set is a compressed message, delivered inflated. */
 function expectDeflateInUse(core: ConnectionProtocol, output: Recorder): void {
   expect(core.extensions).to.equal('permessage-deflate');
   core.receiveData(serverFrame(0x1, compressed('squeezed'), { rsv1: true }));
   expect(output.log.at(-1)).to.equal('text squeezed');
-}
-
-/** An application request refused with InvalidStateError naming `request` and the connection's state; nothing written. */
-function expectRequestRefused(core: ConnectionProtocol, output: Recorder, request: 'send' | 'ping' | 'pong', state: string): void {
-  const written = output.written.length;
-  const call = { send: () => core.send(Buffer.from('x'), false), ping: () => core.ping(), pong: () => core.pong() }[request];
-  let error: unknown;
-  try {
-    call();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).to.be.instanceOf(InvalidStateError);
-  expect((error as InvalidStateError).code).to.equal('WS_ERR_INVALID_STATE');
-  expect((error as InvalidStateError).request).to.equal(request);
-  expect((error as InvalidStateError).machineStates.connection).to.equal(state);
-  expect(output.written.length, 'nothing written').to.equal(written);
 }
 
 describe('the connection machine, client role (RFC 6455 §4.1), through the sans-I/O core', () => {

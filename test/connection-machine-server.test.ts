@@ -6,40 +6,14 @@
  * read from the machine.
  */
 import { expect } from 'chai';
-import { deflateRawSync, constants } from 'node:zlib';
-import { ConnectionProtocol, type ProtocolOutput } from '../src/connection-protocol.js';
-import { handshakeRefusal, type HandshakeRefusal } from '../src/opening-handshake.js';
-import { InvalidStateError, type ProtocolError } from '../src/protocol-error.js';
+import { ConnectionProtocol } from '../src/connection-protocol.js';
+import { handshakeRefusal } from '../src/opening-handshake.js';
 import { PerMessageDeflateCodec } from '../src/permessage-deflate/zlib-codec.js';
 import { clientFrame, HANDSHAKE_REQUEST } from './client-frame.js';
-
-/** RFC 6455 §1.3: the key "dGhlIHNhbXBsZSBub25jZQ==" (HANDSHAKE_REQUEST's) is answered with this value. */
-const RFC_SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+import { compressed, expectRequestRefused, Recorder, RFC_SAMPLE_ACCEPT } from './connection-machine-recorder.js';
 
 /** §4.2.2 item 5: the fields every 101 answer carries (their order is not the RFC's concern). */
 const SWITCHING_PROTOCOLS_FIELDS = ['Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${RFC_SAMPLE_ACCEPT}`];
-
-/** Everything the core asks of the I/O layer and tells the application, in order. */
-class Recorder implements ProtocolOutput {
-  readonly log: string[] = [];
-  readonly written: Buffer[] = [];
-  readonly refusals: HandshakeRefusal[] = [];
-  write(bytes: Uint8Array): void { this.written.push(Buffer.from(bytes)); }
-  refuseHandshake(refusal: HandshakeRefusal): void {
-    this.refusals.push(refusal);
-    this.log.push(`refused ${refusal.status}`);
-  }
-  closeTcp(): void { this.log.push('closeTcp'); }
-  destroyTcp(): void { this.log.push('destroyTcp'); }
-  startCloseTimer(): void { this.log.push('startCloseTimer'); }
-  startPongDeadline(): void { this.log.push('startPongDeadline'); }
-  opened(): void { this.log.push('opened'); }
-  message(data: Buffer, isBinary: boolean): void { this.log.push(`${isBinary ? 'binary' : 'text'} ${data.toString()}`); }
-  ping(data: Buffer): void { this.log.push(`ping ${data.toString()}`); }
-  pong(data: Buffer): void { this.log.push(`pong ${data.toString()}`); }
-  protocolError(error: ProtocolError): void { this.log.push(`error ${error.code} ${error.closeCode}`); }
-  closed(code: number, reason: string): void { this.log.push(`closed ${code} ${reason}`); }
-}
 
 type RequestFacts = Partial<Parameters<ConnectionProtocol['receiveHandshake']>[0]>;
 
@@ -84,12 +58,6 @@ function expectOpen(core: ConnectionProtocol, output: Recorder): void {
   expect(output.written.slice(before).map((bytes) => bytes.toString('hex'))).to.deep.equal(['8a06' + Buffer.from('there?').toString('hex'), '81026869']);
 }
 
-/** RFC 7692 §7.2.1: a message compressed as the client sends it (raw deflate, the trailing 00 00 ff ff removed). */
-function compressed(text: string): Buffer {
-  const bytes = deflateRawSync(Buffer.from(text), { finishFlush: constants.Z_SYNC_FLUSH });
-  return bytes.subarray(0, bytes.length - 4);
-}
-
 /** RFC 7692 §6: with the extension agreed, a data frame with RSV1 set is a compressed message, delivered inflated. */
 function expectDeflateInUse(core: ConnectionProtocol, output: Recorder): void {
   expect(core.extensions).to.equal('permessage-deflate');
@@ -105,23 +73,6 @@ function expectRefusedAndClosed(core: ConnectionProtocol, output: Recorder, stat
   // §7.1.4 CLOSED: the TCP connection is gone, so terminate() has nothing left to drop.
   core.terminate();
   expect(output.log).to.deep.equal([`refused ${status}`]);
-}
-
-/** An application request refused with InvalidStateError naming `request` and the connection's state; nothing written. */
-function expectRequestRefused(core: ConnectionProtocol, output: Recorder, request: 'send' | 'ping' | 'pong', state: string): void {
-  const written = output.written.length;
-  const call = { send: () => core.send(Buffer.from('x'), false), ping: () => core.ping(), pong: () => core.pong() }[request];
-  let error: unknown;
-  try {
-    call();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).to.be.instanceOf(InvalidStateError);
-  expect((error as InvalidStateError).code).to.equal('WS_ERR_INVALID_STATE');
-  expect((error as InvalidStateError).request).to.equal(request);
-  expect((error as InvalidStateError).machineStates.connection).to.equal(state);
-  expect(output.written.length, 'nothing written').to.equal(written);
 }
 
 describe('the connection machine, server role (RFC 6455 §4.2.2), through the sans-I/O core', () => {
